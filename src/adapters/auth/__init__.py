@@ -1,0 +1,1 @@
+"""Verification of Supabase Auth JWTs."""

@@ -1,0 +1,1 @@
+"""Expo push notifications (``exponent-server-sdk``)."""

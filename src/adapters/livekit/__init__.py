@@ -1,0 +1,1 @@
+"""LiveKit: rooms, join tokens and signed webhooks for live streams (``livekit-api``)."""

@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: SQLAlchemy 2 (Core) on asyncpg, Alembic migrations."""

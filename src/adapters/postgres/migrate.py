@@ -1,0 +1,50 @@
+"""Running Alembic programmatically (the ``chorus migrate`` command and ``/ready``)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would treat '%' in passwords as syntax.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+async def _in_thread(func: object, *args: object) -> None:
+    # Alembic's env.py runs its own event loop, so it must not share ours.
+    await asyncio.to_thread(func, *args)  # type: ignore[arg-type]
+
+
+async def upgrade(database_url: str, revision: str = "head") -> None:
+    await _in_thread(command.upgrade, alembic_config(database_url), revision)
+
+
+async def downgrade(database_url: str, revision: str) -> None:
+    await _in_thread(command.downgrade, alembic_config(database_url), revision)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    return await current_revision(engine) == head_revision()

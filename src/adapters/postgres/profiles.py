@@ -1,0 +1,70 @@
+"""Profiles in PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.postgres.tables import profiles
+from core.domain.identity import Profile, ProfileStatus, Role
+
+
+def _to_profile(row: sa.Row[Any]) -> Profile:
+    return Profile(
+        id=row.id,
+        role=Role(row.role),
+        status=ProfileStatus(row.status),
+        display_name=row.display_name,
+        languages=tuple(row.languages),
+        payout_currency=row.payout_currency,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _to_row(profile: Profile) -> dict[str, object]:
+    return {
+        "id": profile.id,
+        "role": profile.role.value,
+        "status": profile.status.value,
+        "display_name": profile.display_name,
+        "languages": list(profile.languages),
+        "payout_currency": profile.payout_currency,
+        "created_at": profile.created_at,
+        "updated_at": profile.updated_at,
+    }
+
+
+class PostgresProfileRepository:
+    """Implements ``core.ports.profiles.ProfileRepository`` on the unit of work's connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, profile_id: UUID) -> Profile | None:
+        result = await self._connection.execute(
+            sa.select(profiles).where(profiles.c.id == profile_id)
+        )
+        row = result.one_or_none()
+        return _to_profile(row) if row else None
+
+    async def add_if_absent(self, profile: Profile) -> bool:
+        statement = (
+            insert(profiles)
+            .values(_to_row(profile))
+            .on_conflict_do_nothing(index_elements=[profiles.c.id])
+            .returning(profiles.c.id)
+        )
+        result = await self._connection.execute(statement)
+        return result.scalar_one_or_none() is not None
+
+    async def save(self, profile: Profile) -> None:
+        values = _to_row(profile)
+        del values["id"], values["created_at"]
+        await self._connection.execute(
+            sa.update(profiles).where(profiles.c.id == profile.id).values(values)
+        )

@@ -1,0 +1,69 @@
+"""The Postgres unit of work: one connection, one transaction, outbox written on commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from adapters.postgres.errors import storage_errors
+from adapters.postgres.outbox import write_events
+from adapters.postgres.profiles import PostgresProfileRepository
+from core.domain.events import DomainEvent
+
+
+class PostgresUnitOfWork:
+    """Implements ``core.ports.unit_of_work.UnitOfWork``. Not reusable: make one per use."""
+
+    profiles: PostgresProfileRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._transaction: AsyncTransaction | None = None
+        self._events: list[DomainEvent] = []
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("The unit of work is not open.")
+        return self._connection
+
+    async def __aenter__(self) -> Self:
+        async with storage_errors():
+            self._connection = await self._engine.connect()
+            self._transaction = await self._connection.begin()
+        self.profiles = PostgresProfileRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                await self._transaction.rollback()
+        finally:
+            if self._connection is not None:
+                await self._connection.close()
+            self._connection = None
+            self._transaction = None
+            self._events.clear()
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        assert self._transaction is not None
+        async with storage_errors():
+            await write_events(self.connection, self._events)
+            await self._transaction.commit()
+        self._events.clear()
+
+    async def rollback(self) -> None:
+        assert self._transaction is not None
+        await self._transaction.rollback()
+        self._events.clear()

@@ -1,0 +1,1 @@
+"""PostHog product analytics (``posthog``), or nothing when it is not configured."""

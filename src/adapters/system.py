@@ -1,0 +1,20 @@
+"""Clock and id generator backed by the operating system."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    """The wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class RandomIdGenerator:
+    """Random (version 4) UUIDs."""
+
+    def new_id(self) -> uuid.UUID:
+        return uuid.uuid4()

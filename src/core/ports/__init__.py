@@ -1,0 +1,1 @@
+"""Ports (``typing.Protocol``) that adapters implement."""

@@ -1,0 +1,1 @@
+"""Use cases: open a unit of work, load, apply the domain rules, commit."""

@@ -1,0 +1,217 @@
+"""``chorus``: run, migrate and operate Chorus.
+
+Exit codes: 0 success, 1 failure while running, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from datetime import timedelta
+from uuid import UUID
+
+import click
+
+from entrypoints.cli.database import database_for
+from entrypoints.settings import Environment, Settings, SettingsError, load_settings
+
+
+def _settings(environment: Environment | None = None) -> Settings:
+    try:
+        return load_settings(environment=environment)
+    except SettingsError as error:
+        click.echo("Configuration is not valid:", err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(2)
+
+
+def _dev_environment() -> Environment:
+    chosen = os.environ.get("CHORUS_ENV", "development")
+    try:
+        environment = Environment(chosen)
+    except ValueError:
+        raise click.UsageError(f"CHORUS_ENV={chosen!r} is not an environment.") from None
+    if environment is Environment.PRODUCTION:
+        raise click.UsageError("chorus dev is for development; use chorus serve in production.")
+    return environment
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chorus")
+def cli() -> None:
+    """Chorus: voice clips, validation consensus, earnings and payouts."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default: 8000].")
+@click.option("--no-migrate", is_flag=True, help="Do not apply migrations first.")
+def dev(host: str | None, port: int | None, no_migrate: bool) -> None:
+    """Run Chorus locally: embedded PostgreSQL (unless DATABASE_URL is set), migrations,
+    API with docs at /docs, dev auth (see `chorus token`) and the LiveKit dev keys."""
+    import uvicorn
+
+    from adapters.postgres import migrate
+    from entrypoints.http.app import create_app
+
+    settings = _settings(_dev_environment())
+    with database_for(settings) as ready:
+        assert ready.database_url is not None
+        if not no_migrate:
+            asyncio.run(migrate.upgrade(ready.database_url.reveal()))
+        bind_host, bind_port = host or ready.host, port or ready.port
+        click.echo(f"Chorus on http://{bind_host}:{bind_port} — docs at /docs", err=True)
+        uvicorn.run(
+            create_app(ready),
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            proxy_headers=False,
+            timeout_graceful_shutdown=10,
+        )
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on [default: CHORUS_HOST].")
+@click.option("--port", type=int, default=None, help="Port [default: CHORUS_PORT].")
+@click.option("--workers", type=int, default=None, help="Processes [default: CHORUS_WORKERS].")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run Chorus in production (DATABASE_URL required; run `chorus migrate upgrade` first)."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.database_url is None:
+        raise click.UsageError("DATABASE_URL is required for chorus serve.")
+    processes = workers or settings.workers
+    if processes > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chorus-metrics-")
+    uvicorn.run(
+        "entrypoints.http.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=processes,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@cli.group()
+def migrate() -> None:
+    """Apply, revert or show database migrations (Alembic)."""
+
+
+def _migration_settings() -> Settings:
+    environment = None if "DATABASE_URL" in os.environ else _dev_environment()
+    return _settings(environment)
+
+
+@migrate.command("upgrade")
+@click.argument("revision", default="head")
+def migrate_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION [default: head]."""
+    from adapters.postgres import migrate as migrations
+
+    with database_for(_migration_settings()) as ready:
+        assert ready.database_url is not None
+        asyncio.run(migrations.upgrade(ready.database_url.reveal(), revision))
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@migrate.command("downgrade")
+@click.argument("revision")
+def migrate_downgrade(revision: str) -> None:
+    """Revert the schema to REVISION (e.g. -1 or base)."""
+    from adapters.postgres import migrate as migrations
+
+    with database_for(_migration_settings()) as ready:
+        assert ready.database_url is not None
+        asyncio.run(migrations.downgrade(ready.database_url.reveal(), revision))
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@migrate.command("current")
+def migrate_current() -> None:
+    """Show the schema's revision and the code's head."""
+    from adapters.postgres import migrate as migrations
+    from adapters.postgres.engine import create_engine
+
+    async def show(url: str) -> str | None:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            return await migrations.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    with database_for(_migration_settings()) as ready:
+        assert ready.database_url is not None
+        current = asyncio.run(show(ready.database_url.reveal()))
+    head = migrations.head_revision()
+    click.echo(f"current: {current or 'none'}\nhead:    {head}")
+    if current != head:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--sub", "subject", type=click.UUID, help="Profile id (a new one if omitted).")
+@click.option(
+    "--role",
+    type=click.Choice(["member", "moderator", "admin"]),
+    default="member",
+    show_default=True,
+    help="Role the profile gets in the dev database.",
+)
+@click.option("--service", is_flag=True, help="Mint a service_role token instead.")
+@click.option("--ttl-hours", type=click.IntRange(1, 720), default=24, show_default=True)
+def token(subject: UUID | None, role: str, service: bool, ttl_hours: int) -> None:
+    """Mint a development JWT (refused unless dev auth is configured)."""
+    from adapters.auth.dev_tokens import mint_token
+    from adapters.system import RandomIdGenerator, SystemClock
+
+    settings = _settings(_dev_environment())
+    if not settings.dev_auth_enabled or settings.supabase_jwt_secret is None:
+        raise click.UsageError(
+            "Dev auth is not configured (CHORUS_ENV=development, no SUPABASE_JWT_SECRET)."
+        )
+    profile_id = subject or RandomIdGenerator().new_id()
+    if not service:
+        with database_for(settings) as ready:
+            asyncio.run(_assign_role(ready, profile_id, role))
+    click.echo(
+        mint_token(
+            secret=settings.supabase_jwt_secret.reveal(),
+            subject=None if service else profile_id,
+            now=SystemClock().now(),
+            ttl=timedelta(hours=ttl_hours),
+            issuer=settings.expected_issuer,
+            audience=settings.jwt_audience,
+            service=service,
+        )
+    )
+
+
+async def _assign_role(settings: Settings, profile_id: UUID, role: str) -> None:
+    from adapters.postgres import migrate as migrations
+    from core.domain.identity import Principal, Role
+    from entrypoints.container import Container
+
+    assert settings.database_url is not None
+    await migrations.upgrade(settings.database_url.reveal())
+    container = Container(settings=settings)
+    try:
+        service = Principal(profile=None, is_service=True)
+        await container.set_member_role()(service, profile_id, Role(role))
+    finally:
+        await container.engine().dispose()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Wire structs (msgspec) for HTTP bodies."""
