@@ -22,8 +22,10 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """The code's heads. Independent feature areas may branch from a common revision, so
+    there can be several; ``upgrade`` applies them all."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
 async def _in_thread(func: object, *args: object) -> None:
@@ -31,7 +33,7 @@ async def _in_thread(func: object, *args: object) -> None:
     await asyncio.to_thread(func, *args)  # type: ignore[arg-type]
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
+async def upgrade(database_url: str, revision: str = "heads") -> None:
     await _in_thread(command.upgrade, alembic_config(database_url), revision)
 
 
@@ -39,12 +41,17 @@ async def downgrade(database_url: str, revision: str) -> None:
     await _in_thread(command.downgrade, alembic_config(database_url), revision)
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
     async with engine.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        heads = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_heads()
         )
+    return frozenset(heads)
 
 
 async def is_at_head(engine: AsyncEngine) -> bool:
-    return await current_revision(engine) == head_revision()
+    return await current_revisions(engine) == head_revisions()
+
+
+def describe(revisions: frozenset[str]) -> str:
+    return ", ".join(sorted(revisions)) or "nothing"

@@ -111,9 +111,9 @@ def _migration_settings() -> Settings:
 
 
 @migrate.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def migrate_upgrade(revision: str) -> None:
-    """Upgrade the schema to REVISION [default: head]."""
+    """Upgrade the schema to REVISION [default: heads, i.e. everything]."""
     from adapters.postgres import migrate as migrations
 
     with database_for(_migration_settings()) as ready:
@@ -140,19 +140,19 @@ def migrate_current() -> None:
     from adapters.postgres import migrate as migrations
     from adapters.postgres.engine import create_engine
 
-    async def show(url: str) -> str | None:
+    async def show(url: str) -> frozenset[str]:
         engine = create_engine(url, pool_size=1, max_overflow=0)
         try:
-            return await migrations.current_revision(engine)
+            return await migrations.current_revisions(engine)
         finally:
             await engine.dispose()
 
     with database_for(_migration_settings()) as ready:
         assert ready.database_url is not None
         current = asyncio.run(show(ready.database_url.reveal()))
-    head = migrations.head_revision()
-    click.echo(f"current: {current or 'none'}\nhead:    {head}")
-    if current != head:
+    heads = migrations.head_revisions()
+    click.echo(f"current: {migrations.describe(current)}\nheads:   {migrations.describe(heads)}")
+    if current != heads:
         sys.exit(1)
 
 

@@ -40,10 +40,11 @@ async def test_ready_is_503_when_migrations_are_behind(client, engine):
         from adapters.postgres import migrate
 
         async with engine.begin() as connection:
-            await connection.execute(
-                sa.text("UPDATE alembic_version SET version_num = :head"),
-                {"head": migrate.head_revision()},
-            )
+            await connection.execute(sa.text("DELETE FROM alembic_version"))
+            for head in migrate.head_revisions():
+                await connection.execute(
+                    sa.text("INSERT INTO alembic_version VALUES (:head)"), {"head": head}
+                )
 
 
 async def test_malformed_json_is_400(client):

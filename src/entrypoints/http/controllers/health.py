@@ -38,11 +38,12 @@ class HealthController(Controller):
         async with storage_errors():
             async with engine.connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))
-            current = await migrate.current_revision(engine)
-        head = migrate.head_revision()
-        if current != head:
+            current = await migrate.current_revisions(engine)
+        heads = migrate.head_revisions()
+        if current != heads:
             raise FeatureUnavailable(
-                f"Database schema is at {current or 'nothing'}, code expects {head}.",
+                f"Database schema is at {migrate.describe(current)}, "
+                f"code expects {migrate.describe(heads)}.",
                 code="migrations_pending",
             )
-        return Readiness(status="ready", database="ok", migrations=str(current))
+        return Readiness(status="ready", database="ok", migrations=migrate.describe(current))
