@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,6 +12,24 @@ from typing import Self
 
 from core.domain.events import DomainEvent
 from core.domain.identity import Profile
+from core.domain.live import LiveGrants, LiveMessage, LiveStream, RoomEvent, RoomEventKind
+from core.errors import FeatureUnavailable, NotAuthenticated
+from core.ports.live_streams import Position
+from core.ports.live_video import RoomParticipant
+from tests.fake_clips import (
+    ClipState,
+    FakeClipQueue,
+    FakeClipRepository,
+    FakeSkipRepository,
+    FakeValidatorStatsRepository,
+    FakeVoteRepository,
+)
+from tests.fake_ledger import FakeLedgerRepository, FakeRewardRateRepository, LedgerState
+from tests.fake_notifications import (
+    FakeNotificationRepository,
+    FakePushTokenRepository,
+    NotificationState,
+)
 
 
 class FixedClock:
@@ -42,6 +62,10 @@ class InMemoryStore:
 
     profiles: dict[uuid.UUID, Profile] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
+    live: LiveState = field(default_factory=lambda: LiveState())
+    clips: ClipState = field(default_factory=ClipState)
+    ledger: LedgerState = field(default_factory=LedgerState)
+    notifications: NotificationState = field(default_factory=NotificationState)
 
 
 class FakeProfileRepository:
@@ -72,7 +96,34 @@ class FakeUnitOfWork:
     async def __aenter__(self) -> Self:
         self._staged = dict(self.store.profiles)
         self.profiles = FakeProfileRepository(self._staged)
+        self._live = self.store.live.copy()
+        self.live_streams = FakeLiveStreamRepository(self._live)
+        self._open_clips(self.store.clips.copy())
+        self._open_notifications(self.store.notifications.copy())
+        self._open_ledger(self.store.ledger.copy())
         return self
+
+    def _open_ledger(self, state: LedgerState) -> None:
+        self._ledger = state
+        self.ledger = FakeLedgerRepository(state, self._clip_visible)
+        self.reward_rates = FakeRewardRateRepository(state)
+
+    def _clip_visible(self, clip_id: uuid.UUID) -> bool:
+        clip = self._clips.clips.get(clip_id)
+        return clip is not None and clip.is_visible
+
+    def _open_notifications(self, state: NotificationState) -> None:
+        self._notifications = state
+        self.push_tokens = FakePushTokenRepository(state)
+        self.notifications = FakeNotificationRepository(state)
+
+    def _open_clips(self, state: ClipState) -> None:
+        self._clips = state
+        self.clips = FakeClipRepository(state)
+        self.votes = FakeVoteRepository(state)
+        self.skips = FakeSkipRepository(state)
+        self.validator_stats = FakeValidatorStatsRepository(state)
+        self.clip_queue = FakeClipQueue(state)
 
     async def __aexit__(
         self,
@@ -87,10 +138,198 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         self.store.profiles = dict(self._staged)
+        self.store.live = self._live.copy()
+        self.store.clips = self._clips.copy()
+        self.store.ledger = self._ledger.copy()
+        self.store.notifications = self._notifications.copy()
         self.store.outbox.extend(self._events)
         self._events.clear()
         self.committed = True
 
     async def rollback(self) -> None:
         self._staged = dict(self.store.profiles)
+        self._live = self.store.live.copy()
+        self.live_streams = FakeLiveStreamRepository(self._live)
+        self._open_clips(self.store.clips.copy())
+        self._open_notifications(self.store.notifications.copy())
+        self._open_ledger(self.store.ledger.copy())
         self._events.clear()
+
+
+# --- live streams ---------------------------------------------------------------------------
+
+
+@dataclass
+class LiveState:
+    """Live streams, chat messages and handled video-service event ids."""
+
+    streams: dict[uuid.UUID, LiveStream] = field(default_factory=dict)
+    messages: list[LiveMessage] = field(default_factory=list)
+    handled_events: set[str] = field(default_factory=set)
+
+    def copy(self) -> LiveState:
+        return LiveState(dict(self.streams), list(self.messages), set(self.handled_events))
+
+
+class FakeLiveStreamRepository:
+    """Keeps the same promises as ``PostgresLiveStreamRepository`` (one live stream per host,
+    the chat limit, keyset pages); locks are no-ops in a single event loop."""
+
+    def __init__(self, state: LiveState) -> None:
+        self._state = state
+
+    async def add(self, stream: LiveStream) -> bool:
+        if any(s.host_id == stream.host_id and s.is_live for s in self._state.streams.values()):
+            return False
+        if stream.id in self._state.streams:
+            raise ValueError(f"duplicate stream id {stream.id}")
+        self._state.streams[stream.id] = stream
+        return True
+
+    async def get(self, stream_id: uuid.UUID, *, lock: bool = False) -> LiveStream | None:
+        return self._state.streams.get(stream_id)
+
+    async def get_by_room(self, room_name: str, *, lock: bool = False) -> LiveStream | None:
+        return next((s for s in self._state.streams.values() if s.room_name == room_name), None)
+
+    async def live_streams_of(self, host_id: uuid.UUID) -> list[LiveStream]:
+        return [s for s in self._state.streams.values() if s.host_id == host_id and s.is_live]
+
+    async def save(self, stream: LiveStream) -> None:
+        assert stream.id in self._state.streams
+        self._state.streams[stream.id] = stream
+
+    async def list_live(self, *, limit: int, after: Position | None) -> list[LiveStream]:
+        live = sorted(
+            (s for s in self._state.streams.values() if s.is_live),
+            key=lambda s: (s.started_at, s.id),
+            reverse=True,
+        )
+        if after is not None:
+            live = [s for s in live if (s.started_at, s.id) < (after.at, after.id)]
+        return live[:limit]
+
+    async def mark_event_handled(self, event_id: str, at: datetime) -> bool:
+        if event_id in self._state.handled_events:
+            return False
+        self._state.handled_events.add(event_id)
+        return True
+
+    async def add_message_within_limit(
+        self, message: LiveMessage, *, limit: int, since: datetime
+    ) -> bool:
+        recent = [
+            m
+            for m in self._state.messages
+            if m.stream_id == message.stream_id
+            and m.author_id == message.author_id
+            and m.created_at >= since
+        ]
+        if len(recent) >= limit:
+            return False
+        self._state.messages.append(message)
+        return True
+
+    async def list_messages(
+        self, stream_id: uuid.UUID, *, limit: int, before: Position | None
+    ) -> list[LiveMessage]:
+        messages = sorted(
+            (m for m in self._state.messages if m.stream_id == stream_id),
+            key=lambda m: (m.created_at, m.id),
+            reverse=True,
+        )
+        if before is not None:
+            messages = [m for m in messages if (m.created_at, m.id) < (before.at, before.id)]
+        return messages[:limit]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    room: str
+    identity: str
+    name: str
+    grants: LiveGrants
+
+
+class FakeLiveVideo:
+    """Rooms in memory; tokens are ``token-<n>`` with what was granted kept in ``tokens``.
+    Set ``failure`` to make every room call raise it (as if the service were down)."""
+
+    def __init__(self, client_url: str = "wss://live.example.test") -> None:
+        self._client_url = client_url
+        self.rooms: dict[str, dict[str, RoomParticipant]] = {}
+        self.deleted: list[str] = []
+        self.tokens: dict[str, IssuedToken] = {}
+        self.failure: Exception | None = None
+
+    @property
+    def client_url(self) -> str:
+        return self._client_url
+
+    def _maybe_fail(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    async def create_room(
+        self,
+        name: str,
+        *,
+        empty_timeout: timedelta | None = None,
+        max_participants: int | None = None,
+    ) -> None:
+        self._maybe_fail()
+        self.rooms.setdefault(name, {})
+
+    async def delete_room(self, name: str) -> None:
+        self._maybe_fail()
+        self.rooms.pop(name, None)
+        self.deleted.append(name)
+
+    async def list_participants(self, room: str) -> tuple[RoomParticipant, ...]:
+        self._maybe_fail()
+        return tuple(self.rooms.get(room, {}).values())
+
+    async def remove_participant(self, room: str, identity: str) -> None:
+        self._maybe_fail()
+        self.rooms.get(room, {}).pop(identity, None)
+
+    def issue_token(
+        self,
+        room: str,
+        identity: str,
+        name: str,
+        grants: LiveGrants,
+        ttl: timedelta | None = None,
+    ) -> str:
+        token = f"token-{len(self.tokens) + 1}"
+        self.tokens[token] = IssuedToken(room, identity, name, grants)
+        return token
+
+
+def video_down() -> FeatureUnavailable:
+    return FeatureUnavailable("Live video is down.", code="live_video_unavailable")
+
+
+class FakeWebhookVerifier:
+    """Bodies are JSON ``{"id", "event", "room", "identity", "sid"}``; the signature is
+    ``signed:<sha256 of the body>`` (see ``sign``)."""
+
+    def verify(self, body: str, authorization: str) -> RoomEvent:
+        if authorization != self.sign(body):
+            raise NotAuthenticated("Bad signature.", code="invalid_webhook_signature")
+        fields = json.loads(body)
+        try:
+            kind = RoomEventKind(fields.get("event", ""))
+        except ValueError:
+            kind = RoomEventKind.UNKNOWN
+        return RoomEvent(
+            id=fields.get("id", ""),
+            kind=kind,
+            room_name=fields.get("room", ""),
+            participant_identity=fields.get("identity"),
+            participant_session=fields.get("sid"),
+        )
+
+    @staticmethod
+    def sign(body: str) -> str:
+        return "signed:" + hashlib.sha256(body.encode()).hexdigest()

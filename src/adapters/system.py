@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime
 
@@ -18,3 +19,13 @@ class RandomIdGenerator:
 
     def new_id(self) -> uuid.UUID:
         return uuid.uuid4()
+
+
+class SystemRandom:
+    """Draws from the operating system's entropy (not reproducible, not for secrets)."""
+
+    def __init__(self) -> None:
+        self._random = random.SystemRandom()
+
+    def random(self) -> float:
+        return self._random.random()

@@ -50,6 +50,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class RateLimited(DomainError):
+    """The caller does this too often; ``extra["retry_after_seconds"]`` says when to retry."""
+
+    code = "rate_limited"
+
+
 class FeatureUnavailable(DomainError):
     """An optional integration is not configured, or is down."""
 

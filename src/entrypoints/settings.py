@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from core.domain.money import CURRENCY_EXPONENTS
+
 T = TypeVar("T")
 
 DEV_JWT_SECRET = "chorus-dev-only-secret-do-not-use-in-production-0000"  # noqa: S105
@@ -59,6 +61,24 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """``chorus worker`` (``CHORUS_WORKER_*``); see docs/worker.md."""
+
+    concurrency: int = 10
+    batch_size: int = 100
+    poll_seconds: float = 1.0
+    lease_seconds: float = 300.0
+    max_attempts: int = 10
+    backoff_base_seconds: float = 2.0
+    backoff_cap_seconds: float = 900.0
+    shutdown_seconds: float = 30.0
+    metrics_port: int = 0
+    receipt_delay_seconds: float = 900.0
+    receipt_interval_seconds: float = 60.0
+    retention_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment = Environment.PRODUCTION
     database_url: Secret | None = None
@@ -84,7 +104,26 @@ class Settings:
     paystack_secret_key: Secret | None = None
     posthog_api_key: Secret | None = None
     posthog_host: str = "https://us.i.posthog.com"
+    blob_dir: Path | None = None
+    livekit_token_ttl_minutes: int = 360
+    livekit_empty_timeout_seconds: int = 300
+    livekit_max_participants: int = 0
+    consensus_policy: str = "weighted"
+    consensus_accept_threshold: float = 0.95
+    consensus_reject_threshold: float = 0.05
+    vote_cap: int = 5
+    gold_rate: float = 0.1
+    probation_floor: float = 0.7
+    probation_min_gold_answers: int = 20
+    reward_currency: str = "NGN"
+    reward_holding_hours: int = 72
+    expo_push_url: str = "https://exp.host"
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def blob_root(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
 
     @property
     def is_development(self) -> bool:
@@ -146,6 +185,24 @@ class _Reader:
 
         return self.parsed(name, parse, default, f"must be a whole number from {low} to {high}")
 
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        def parse(raw: str) -> float:
+            value = float(raw)
+            if not low <= value <= high:
+                raise ValueError
+            return value
+
+        return self.parsed(name, parse, default, f"must be a number from {low:g} to {high:g}")
+
+    def fraction(self, name: str, default: float) -> float:
+        def parse(raw: str) -> float:
+            value = float(raw)
+            if not 0.0 <= value < 1.0:
+                raise ValueError
+            return value
+
+        return self.parsed(name, parse, default, "must be a number from 0 to below 1")
+
     def url(self, name: str, schemes: tuple[str, ...], *, secret: bool = False) -> str | None:
         raw = self.text(name)
         if raw is None:
@@ -156,6 +213,48 @@ class _Reader:
             self.problems.append(f"{name}: must be a {'/'.join(schemes)} URL (got {shown})")
             return None
         return raw
+
+
+def _reward_currency(raw: str) -> str:
+    # Decisions pay in this one currency (rates in others are not used); members whose
+    # payout currency differs are converted at payout time.
+    currency = raw.upper()
+    if currency not in CURRENCY_EXPONENTS:
+        raise ValueError
+    return currency
+
+
+def _policy_name(raw: str) -> str:
+    if raw not in {"weighted", "majority"}:
+        raise ValueError
+    return raw
+
+
+def _worker_settings(env: _Reader) -> WorkerSettings:
+    base = env.number("CHORUS_WORKER_BACKOFF_BASE_SECONDS", 2.0, 0.001, 3600)
+    cap = env.number("CHORUS_WORKER_BACKOFF_CAP_SECONDS", 900.0, 0.001, 86_400)
+    if cap < base:
+        env.problems.append(
+            "CHORUS_WORKER_BACKOFF_CAP_SECONDS: "
+            "must not be below CHORUS_WORKER_BACKOFF_BASE_SECONDS"
+        )
+        cap = base
+    return WorkerSettings(
+        concurrency=env.integer("CHORUS_WORKER_CONCURRENCY", 10, 1, 200),
+        batch_size=env.integer("CHORUS_WORKER_BATCH_SIZE", 100, 1, 1000),
+        poll_seconds=env.number("CHORUS_WORKER_POLL_SECONDS", 1.0, 0.01, 60),
+        lease_seconds=env.number("CHORUS_WORKER_LEASE_SECONDS", 300.0, 1, 86_400),
+        max_attempts=env.integer("CHORUS_WORKER_MAX_ATTEMPTS", 10, 1, 100),
+        backoff_base_seconds=base,
+        backoff_cap_seconds=cap,
+        shutdown_seconds=env.number("CHORUS_WORKER_SHUTDOWN_SECONDS", 30.0, 0, 3600),
+        metrics_port=env.integer("CHORUS_WORKER_METRICS_PORT", 0, 0, 65535),
+        receipt_delay_seconds=env.number("CHORUS_WORKER_RECEIPT_DELAY_SECONDS", 900.0, 0, 86_400),
+        receipt_interval_seconds=env.number(
+            "CHORUS_WORKER_RECEIPT_INTERVAL_SECONDS", 60.0, 0.1, 86_400
+        ),
+        retention_days=env.integer("CHORUS_WORKER_RETENTION_DAYS", 7, 1, 3650),
+    )
 
 
 def load_settings(
@@ -230,6 +329,30 @@ def load_settings(
         paystack_secret_key=env.secret("PAYSTACK_SECRET_KEY"),
         posthog_api_key=env.secret("POSTHOG_API_KEY"),
         posthog_host=env.url("POSTHOG_HOST", ("https", "http")) or "https://us.i.posthog.com",
+        expo_push_url=env.url("CHORUS_EXPO_PUSH_URL", ("https", "http")) or "https://exp.host",
+        worker=_worker_settings(env),
+        blob_dir=Path(blob_dir) if (blob_dir := env.text("CHORUS_BLOB_DIR")) else None,
+        livekit_token_ttl_minutes=env.integer("CHORUS_LIVEKIT_TOKEN_TTL_MINUTES", 360, 1, 1440),
+        livekit_empty_timeout_seconds=env.integer(
+            "CHORUS_LIVEKIT_EMPTY_TIMEOUT_SECONDS", 300, 10, 86_400
+        ),
+        livekit_max_participants=env.integer("CHORUS_LIVEKIT_MAX_PARTICIPANTS", 0, 0, 100_000),
+        consensus_policy=env.parsed(
+            "CHORUS_CONSENSUS_POLICY", _policy_name, "weighted", "must be weighted or majority"
+        ),
+        consensus_accept_threshold=env.fraction("CHORUS_CONSENSUS_ACCEPT_THRESHOLD", 0.95),
+        consensus_reject_threshold=env.fraction("CHORUS_CONSENSUS_REJECT_THRESHOLD", 0.05),
+        vote_cap=env.integer("CHORUS_VOTE_CAP", 5, 2, 50),
+        gold_rate=env.fraction("CHORUS_GOLD_RATE", 0.1),
+        probation_floor=env.fraction("CHORUS_PROBATION_FLOOR", 0.7),
+        probation_min_gold_answers=env.integer("CHORUS_PROBATION_MIN_GOLD_ANSWERS", 20, 0, 10_000),
+        reward_currency=env.parsed(
+            "CHORUS_REWARD_CURRENCY",
+            _reward_currency,
+            "NGN",
+            f"must be one of {', '.join(sorted(CURRENCY_EXPONENTS))}",
+        ),
+        reward_holding_hours=env.integer("CHORUS_REWARD_HOLDING_HOURS", 72, 0, 8760),
     )
     if (
         chosen is Environment.PRODUCTION
@@ -238,6 +361,10 @@ def load_settings(
     ):
         env.problems.append(
             "SUPABASE_JWT_SECRET or SUPABASE_URL: one is required in production to verify callers"
+        )
+    if settings.consensus_reject_threshold >= settings.consensus_accept_threshold:
+        env.problems.append(
+            "CHORUS_CONSENSUS_REJECT_THRESHOLD: must be below CHORUS_CONSENSUS_ACCEPT_THRESHOLD"
         )
     if env.problems:
         raise SettingsError(env.problems)

@@ -9,6 +9,8 @@
         ...
         expo.deliveries["ExponentPushToken[a]"]   # messages accepted for that device
         expo.requests[-1].headers["Authorization"]
+        held = expo.hold_reply_to_send(2)   # the 2nd send is delivered, its reply waits …
+        held.arrived.wait(); …; held.release.set()   # … until released (a client dying mid-call)
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ class ScriptedFailure:
 
 
 @dataclass
+class HeldReply:
+    """One send request whose messages were delivered but whose reply waits for ``release``."""
+
+    number: int
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class ExpoContractServer:
     """State shared with the handler threads; mutate it from tests (under no lock: tests set
     behaviour before sending)."""
@@ -60,6 +71,8 @@ class ExpoContractServer:
     requests: list[RecordedRequest] = field(default_factory=list)
     base_url: str = ""
     _failures: deque[ScriptedFailure] = field(default_factory=deque)
+    _held: HeldReply | None = None
+    _sends: int = 0
     _ticket_tokens: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -77,6 +90,24 @@ class ExpoContractServer:
     def delivery_count(self, token: str) -> int:
         return len(self.deliveries.get(token, []))
 
+    def hold_reply_to_send(self, number: int) -> HeldReply:
+        """The ``number``-th send request (1-based) is handled normally — its messages count
+        as delivered — but its reply is held until ``release`` is set (at most 30 s)."""
+        self._held = HeldReply(number)
+        return self._held
+
+    def wait_if_held(self, path: str) -> None:
+        """Called by the handler after handling a request, before replying."""
+        held = self._held
+        if path != SEND_PATH or held is None:
+            return
+        with self._lock:
+            mine = self._sends == held.number and not held.arrived.is_set()
+            if mine:
+                held.arrived.set()
+        if mine:
+            held.release.wait(timeout=30)
+
     # --- request handling (called from handler threads) ---
 
     def handle(self, path: str, headers: dict[str, str], body: Any) -> Reply:
@@ -88,6 +119,7 @@ class ExpoContractServer:
             if self.required_access_token and headers.get("Authorization") != expected:
                 return 401, {}, _errors("UNAUTHORIZED", "Invalid access token")
             if path == SEND_PATH:
+                self._sends += 1
                 return self._send(body)
             if path == RECEIPTS_PATH:
                 return self._receipts(body)
@@ -158,7 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, {}, _errors("BAD_REQUEST", "body is not JSON"))
             return
         path = self.path.split("?", 1)[0]
-        self._reply(*self.contract.handle(path, dict(self.headers.items()), body))
+        reply = self.contract.handle(path, dict(self.headers.items()), body)
+        self.contract.wait_if_held(path)
+        self._reply(*reply)
 
     def _reply(self, status: int, headers: dict[str, str], body: Any) -> None:
         text = body if isinstance(body, str) else json.dumps(body)
@@ -169,8 +203,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:  # the client went away (a killed worker): nothing to answer
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return

@@ -3,8 +3,11 @@ another server), migrated once per session, emptied between tests."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,10 +26,16 @@ KEPT_TABLES = {"alembic_version"}
 
 
 @pytest.fixture(scope="session")
-async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    async with throwaway_database(tmp_path_factory.mktemp("postgres")) as url:
-        await migrate.upgrade(url)
-        yield url
+async def database_url() -> AsyncIterator[str]:
+    # Not under pytest's tmp_path: pytest prunes old base directories, which would pull
+    # the data directory from under a server that another test session is still using.
+    scratch = Path(tempfile.mkdtemp(prefix="chorus-test-pg-"))
+    try:
+        async with throwaway_database(scratch) as url:
+            await migrate.upgrade(url)
+            yield url
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

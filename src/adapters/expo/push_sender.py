@@ -9,12 +9,14 @@ from typing import Any
 
 import exponent_server_sdk as expo
 import requests
+from urllib3.exceptions import ProtocolError
 
 from core.domain.notifications import (
     MAX_MESSAGES_PER_CHUNK,
     PushAccepted,
     PushErrorCode,
     PushMessage,
+    PushOutcomeUnknown,
     PushReceipt,
     PushRejected,
     PushRequestRejected,
@@ -107,8 +109,23 @@ def _call(sdk_call: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[
     except requests.HTTPError as error:
         raise _server_error(error.response, str(error)) from error
     except requests.RequestException as error:
+        if _may_have_arrived(error):
+            raise PushOutcomeUnknown(f"Expo push service did not answer: {error}") from error
         raise PushServiceUnavailable(f"Expo push service unreachable: {error}") from error
     return result
+
+
+def _may_have_arrived(error: requests.RequestException) -> bool:
+    """Whether the request may have reached Expo before the failure: no answer in time, or
+    the connection dropped mid-exchange. A refused or timed-out *connection* never sent it."""
+    if isinstance(error, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
+        return True
+    if isinstance(error, requests.ConnectionError) and not isinstance(
+        error, requests.ConnectTimeout | requests.exceptions.SSLError
+    ):
+        cause = error.args[0] if error.args else None
+        return isinstance(getattr(cause, "reason", cause), ProtocolError)
+    return False
 
 
 def _server_error(response: requests.Response | None, detail: str) -> Exception:

@@ -33,4 +33,41 @@ outbox = sa.Table(
     sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Worker leases (migration 0004_worker_notifications).
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("locked_by", sa.Text),
+    sa.Column("handled_by", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+live_streams = sa.Table(
+    "live_streams",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("host_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False),
+    sa.Column("room_name", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("viewer_sessions", pg.ARRAY(sa.Text), nullable=False),
+    sa.Column("peak_viewers", sa.Integer, nullable=False),
+)
+
+live_messages = sa.Table(
+    "live_messages",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("stream_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("author_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+live_webhook_events = sa.Table(
+    "live_webhook_events",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )

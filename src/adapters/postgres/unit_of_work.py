@@ -7,9 +7,20 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from adapters.postgres.clips import (
+    PostgresClipQueue,
+    PostgresClipRepository,
+    PostgresSkipRepository,
+    PostgresValidatorStatsRepository,
+    PostgresVoteRepository,
+)
 from adapters.postgres.errors import storage_errors
+from adapters.postgres.ledger import PostgresLedgerRepository, PostgresRewardRateRepository
+from adapters.postgres.live_streams import PostgresLiveStreamRepository
+from adapters.postgres.notifications import PostgresNotificationRepository
 from adapters.postgres.outbox import write_events
 from adapters.postgres.profiles import PostgresProfileRepository
+from adapters.postgres.push_tokens import PostgresPushTokenRepository
 from core.domain.events import DomainEvent
 
 
@@ -17,6 +28,16 @@ class PostgresUnitOfWork:
     """Implements ``core.ports.unit_of_work.UnitOfWork``. Not reusable: make one per use."""
 
     profiles: PostgresProfileRepository
+    live_streams: PostgresLiveStreamRepository
+    clips: PostgresClipRepository
+    votes: PostgresVoteRepository
+    skips: PostgresSkipRepository
+    validator_stats: PostgresValidatorStatsRepository
+    clip_queue: PostgresClipQueue
+    ledger: PostgresLedgerRepository
+    reward_rates: PostgresRewardRateRepository
+    push_tokens: PostgresPushTokenRepository
+    notifications: PostgresNotificationRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -35,6 +56,16 @@ class PostgresUnitOfWork:
             self._connection = await self._engine.connect()
             self._transaction = await self._connection.begin()
         self.profiles = PostgresProfileRepository(self._connection)
+        self.live_streams = PostgresLiveStreamRepository(self._connection)
+        self.clips = PostgresClipRepository(self._connection)
+        self.votes = PostgresVoteRepository(self._connection)
+        self.skips = PostgresSkipRepository(self._connection)
+        self.validator_stats = PostgresValidatorStatsRepository(self._connection)
+        self.clip_queue = PostgresClipQueue(self._connection)
+        self.ledger = PostgresLedgerRepository(self._connection)
+        self.reward_rates = PostgresRewardRateRepository(self._connection)
+        self.push_tokens = PostgresPushTokenRepository(self._connection)
+        self.notifications = PostgresNotificationRepository(self._connection)
         return self
 
     async def __aexit__(

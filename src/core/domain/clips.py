@@ -7,6 +7,7 @@ sniffed, duration read) is an adapter's job.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -133,3 +134,74 @@ class ClipTally:
         return replace(
             self, invalid_votes=self.invalid_votes + 1, log_odds_sum=self.log_odds_sum - log_odds
         )
+
+
+MAX_PROMPT_LENGTH = 500
+
+
+class Visibility(StrEnum):
+    """Moderation's say on a clip: hidden clips await review, removed ones are gone."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What inspecting an upload found: a real audio container and its duration."""
+
+    format: str  # short name, e.g. "wav", "m4a", "ogg", "mp3", "flac"
+    mime_type: str
+    duration_ms: int
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """A voice clip: who recorded what, where its audio lives, and its consensus tally."""
+
+    id: UUID
+    contributor_id: UUID
+    client_id: UUID
+    language: str
+    prompt: str
+    audio_key: str
+    audio: AudioInfo
+    tally: ClipTally
+    visibility: Visibility
+    queue_rank: int
+    created_at: datetime
+    decided_at: datetime | None = None
+
+    @property
+    def status(self) -> ClipStatus:
+        return self.tally.status
+
+    @property
+    def is_visible(self) -> bool:
+        return self.visibility is Visibility.VISIBLE
+
+
+def check_audio(info: AudioInfo) -> None:
+    """Clips are 1–15 s of real audio and at most 5 MB."""
+    if info.size_bytes > MAX_AUDIO_BYTES:
+        raise InvalidInput(
+            f"Audio must be at most {MAX_AUDIO_BYTES // (1024 * 1024)} MB.", code="audio_too_large"
+        )
+    if info.duration_ms < MIN_AUDIO_SECONDS * 1000:
+        raise InvalidInput(
+            f"Audio must last at least {MIN_AUDIO_SECONDS} s.", code="audio_too_short"
+        )
+    if info.duration_ms > MAX_AUDIO_SECONDS * 1000:
+        raise InvalidInput(f"Audio must last at most {MAX_AUDIO_SECONDS} s.", code="audio_too_long")
+
+
+def normalise_prompt(prompt: str) -> str:
+    """The sentence that was read: 1–500 characters after collapsing whitespace."""
+    text = " ".join(prompt.split())
+    if not text or len(text) > MAX_PROMPT_LENGTH:
+        raise InvalidInput(
+            f"The prompt must be 1–{MAX_PROMPT_LENGTH} characters.", code="invalid_prompt"
+        )
+    return text

@@ -148,6 +148,14 @@ class PushServiceUnavailable(FeatureUnavailable):
         self.retry_after_seconds = retry_after_seconds
 
 
+class PushOutcomeUnknown(PushServiceUnavailable):
+    """The request failed after it may have reached the push service (a read timeout, the
+    connection dropped mid-exchange): the messages may or may not have been delivered.
+    Retrying is safe for reads (receipts) but could deliver a send twice."""
+
+    code = "push_outcome_unknown"
+
+
 class PushRequestRejected(DomainError):
     """The push service refused the whole request (bad payload, credentials): retrying the
     same request cannot help."""

@@ -21,9 +21,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from core.domain.clips import VoteOutcome
 from core.domain.identity import normalise_language
 from core.domain.ledger import JournalTransaction, TransactionKind
 from core.domain.money import Money, normalise_currency
+from core.domain.validation import VoteRecord
 from core.errors import Conflict, InvalidInput
 
 DEFAULT_HOLDING_PERIOD = timedelta(hours=72)
@@ -249,4 +251,31 @@ def _open_earnings(
         tx
         for tx in transactions
         if tx.kind is TransactionKind.REWARD_EARNED and tx.id not in closed
+    )
+
+
+# -- configuration and votes as stored ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RewardRules:
+    """What is configurable about rewards: the currency decisions pay in (rates in other
+    currencies are not used) and how long earnings stay pending."""
+
+    currency: str = "NGN"
+    holding: timedelta = DEFAULT_HOLDING_PERIOD
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "currency", normalise_currency(self.currency))
+        if self.holding < timedelta(0):
+            raise InvalidInput("The holding period cannot be negative.", code="invalid_config")
+
+
+def votes_that_may_earn(votes: Iterable[VoteRecord]) -> tuple[ValidatorVote, ...]:
+    """Only votes that counted toward consensus may earn: not late ones, not those of a
+    validator on probation, not weightless ones, not gold answers."""
+    return tuple(
+        ValidatorVote(vote.validator_id, vote.verdict.value, on_probation=vote.on_probation)
+        for vote in votes
+        if vote.outcome is VoteOutcome.COUNTED
     )

@@ -6,6 +6,16 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.domain.events import DomainEvent
+from core.ports.clips import (
+    ClipQueue,
+    ClipRepository,
+    SkipRepository,
+    ValidatorStatsRepository,
+    VoteRepository,
+)
+from core.ports.ledger import LedgerRepository, RewardRateRepository
+from core.ports.live_streams import LiveStreamRepository
+from core.ports.notifications import NotificationRepository, PushTokenRepository
 from core.ports.profiles import ProfileRepository
 
 
@@ -15,6 +25,16 @@ class UnitOfWork(Protocol):
     called. Leaving the ``async with`` block without committing rolls back."""
 
     profiles: ProfileRepository
+    live_streams: LiveStreamRepository
+    clips: ClipRepository
+    votes: VoteRepository
+    skips: SkipRepository
+    validator_stats: ValidatorStatsRepository
+    clip_queue: ClipQueue
+    ledger: LedgerRepository
+    reward_rates: RewardRateRepository
+    push_tokens: PushTokenRepository
+    notifications: NotificationRepository
 
     async def __aenter__(self) -> Self: ...
 

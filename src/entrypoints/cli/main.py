@@ -14,8 +14,11 @@ from uuid import UUID
 
 import click
 
+from entrypoints.cli.consensus import consensus
 from entrypoints.cli.database import database_for
+from entrypoints.cli.rewards import rewards
 from entrypoints.settings import Environment, Settings, SettingsError, load_settings
+from entrypoints.worker.cli import jobs, worker
 
 
 def _settings(environment: Environment | None = None) -> Settings:
@@ -43,6 +46,12 @@ def _dev_environment() -> Environment:
 @click.version_option(package_name="chorus")
 def cli() -> None:
     """Chorus: voice clips, validation consensus, earnings and payouts."""
+
+
+cli.add_command(consensus)
+cli.add_command(rewards)
+cli.add_command(worker)
+cli.add_command(jobs)
 
 
 @cli.command()

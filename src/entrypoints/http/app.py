@@ -13,8 +13,14 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from entrypoints.container import Container
 from entrypoints.http.auth import provide_principal
+from entrypoints.http.controllers.admin_validation import AdminValidationController
+from entrypoints.http.controllers.clips import ClipsController
 from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.live import LiveController, LiveWebhookController
 from entrypoints.http.controllers.me import MeController
+from entrypoints.http.controllers.money import MoneyController, RewardRatesController
+from entrypoints.http.controllers.notifications import NotificationsController
+from entrypoints.http.controllers.validation import ValidationController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.media_types import require_declared_media_type
 from entrypoints.http.middleware import RequestContextMiddleware
@@ -46,10 +52,25 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     async def close_resources() -> None:
         await container.write_rate_limiter().close()
+        live_video = container.live_video()
+        if live_video is not None:
+            await live_video.aclose()
         await container.engine().dispose()
 
     app = Litestar(
-        route_handlers=[HealthController, MeController, MetricsController],
+        route_handlers=[
+            HealthController,
+            MeController,
+            MetricsController,
+            LiveController,
+            LiveWebhookController,
+            ClipsController,
+            ValidationController,
+            AdminValidationController,
+            MoneyController,
+            RewardRatesController,
+            NotificationsController,
+        ],
         dependencies={"principal": Provide(provide_principal)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[prometheus.middleware],

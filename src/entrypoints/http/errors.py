@@ -17,6 +17,7 @@ from core.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    RateLimited,
     StorageUnavailable,
 )
 from entrypoints.http.request_context import current_request_id
@@ -30,6 +31,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
+    RateLimited: 429,
     FeatureUnavailable: 503,
     StorageUnavailable: 503,
 }
@@ -44,6 +46,7 @@ HTTP_CODES: dict[int, tuple[str, str]] = {
     409: ("conflict", "Conflict"),
     413: ("body_too_large", "Request body too large"),
     415: ("unsupported_media_type", "Unsupported media type"),
+    416: ("range_not_satisfiable", "Range not satisfiable"),
     422: ("invalid_input", "Invalid input"),
     429: ("rate_limited", "Too many requests"),
     500: ("internal_error", "Internal server error"),
@@ -103,6 +106,8 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="chorus"'
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.extra.get("retry_after_seconds", 1))
     if isinstance(error, StorageUnavailable):
         headers["Retry-After"] = "5"
         log.warning("storage_unavailable", error=repr(error.__cause__))

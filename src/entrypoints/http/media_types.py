@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 
 JSON_TYPES = ("application/json",)
+MULTIPART_TYPES = ("multipart/form-data",)
 BODY_MEDIA_TYPES_OPT = "body_media_types"
 
 

@@ -33,7 +33,8 @@ async def test_ready_is_503_when_migrations_are_behind(client, engine):
     import sqlalchemy as sa
 
     async with engine.begin() as connection:
-        await connection.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
+        await connection.execute(sa.text("DELETE FROM alembic_version"))
+        await connection.execute(sa.text("INSERT INTO alembic_version VALUES ('0000')"))
     try:
         assert_problem(await client.get("/ready"), 503, "migrations_pending")
     finally:

@@ -1,0 +1,1 @@
+"""Audio inspection with mutagen."""

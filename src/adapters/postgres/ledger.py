@@ -1,0 +1,407 @@
+"""The money ledger and reward rates in PostgreSQL.
+
+The database does the bookkeeping that must hold under concurrency (migration 0005_ledger):
+a statement trigger on ``postings`` updates member balances in the same transaction, locking
+the accounts in id order, and a CHECK refuses a negative member balance; deferred constraint
+triggers check at COMMIT that each transaction's postings sum to zero per currency; unique
+constraints make a reference and a closing happen once. This module maps rows to domain
+values and turns those refusals into domain errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.postgres.clip_tables import voice_clips
+from adapters.postgres.ledger_tables import (
+    accounts,
+    open_earnings,
+    postings,
+    reward_rates,
+    transactions,
+)
+from core.domain.ledger import (
+    AccountKind,
+    AccountRef,
+    AlreadyClosed,
+    DuplicateReference,
+    InsufficientFunds,
+    JournalTransaction,
+    MemberBalance,
+    Posting,
+    TransactionKind,
+    UnknownTransaction,
+)
+from core.domain.money import Money
+from core.domain.rewards import RewardKind, RewardRate
+from core.ports.ledger import LedgerEntry, RateRecord
+
+#: Account ids are uuid5 of the account's name (``member:<id>:pending:NGN``,
+#: ``platform:rewards_expense:NGN``) in this namespace: a posting finds its account without a
+#: lookup, and the unique (owner, kind, currency) constraint still guards the name.
+ACCOUNT_NAMESPACE = uuid.UUID("6f1c2a4e-9b0d-5e3a-8c71-2d4b6a8e0f15")
+
+
+def account_id(account: AccountRef) -> UUID:
+    return uuid.uuid5(ACCOUNT_NAMESPACE, str(account))
+
+
+def _constraint_of(error: IntegrityError) -> str | None:
+    cause = getattr(error.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    return name if isinstance(name, str) else None
+
+
+def _domain_error(error: IntegrityError) -> Exception | None:
+    """The domain's name for a refusal by the database, if it has one."""
+    constraint = _constraint_of(error)
+    if constraint == "transactions_closes_once":
+        return AlreadyClosed("That transaction was already closed.")
+    if constraint == "transactions_closes_fkey":
+        return UnknownTransaction("The transaction to close is not in the ledger.")
+    if constraint == "accounts_member_non_negative":
+        return InsufficientFunds("A member account would go negative.")
+    if constraint == "transactions_pkey":
+        return DuplicateReference("Transaction id already used.", code="duplicate_id")
+    return None
+
+
+class PostgresLedgerRepository:
+    """Implements ``core.ports.ledger.LedgerRepository``."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def post(self, transaction: JournalTransaction) -> bool:
+        return (await self.post_all([transaction]))[0]
+
+    async def post_all(self, transactions_: Sequence[JournalTransaction]) -> tuple[bool, ...]:
+        wanted: dict[str, JournalTransaction] = {}
+        for tx in transactions_:
+            first = wanted.setdefault(tx.reference, tx)
+            if not first.same_movement_as(tx):
+                raise DuplicateReference(
+                    f"Reference {tx.reference!r} is used by two movements.",
+                    reference=tx.reference,
+                )
+        if not wanted:
+            return ()
+        try:
+            new = await self._insert(list(wanted.values()))
+        except IntegrityError as error:
+            refusal = _domain_error(error)
+            if refusal is None:
+                raise
+            raise refusal from error
+        await self._check_replays([tx for ref, tx in wanted.items() if ref not in new])
+        flags = []
+        for tx in transactions_:
+            flags.append(tx.reference in new)
+            new.discard(tx.reference)  # a repeat in the list is a replay
+        return tuple(flags)
+
+    async def _insert(self, batch: list[JournalTransaction]) -> set[str]:
+        """Insert what is new; return the references inserted."""
+        # Rows that others may be inserting at the same moment (a member's first accounts,
+        # a replayed reference) go in a fixed order, so concurrent inserts wait for each
+        # other instead of deadlocking.
+        touched = {posting.account for tx in batch for posting in tx.postings}
+        await self._connection.execute(
+            insert(accounts)
+            .values([_account_row(account) for account in sorted(touched, key=account_id)])
+            .on_conflict_do_nothing()
+        )
+        inserted = await self._connection.execute(
+            insert(transactions)
+            .values([_transaction_row(tx) for tx in sorted(batch, key=lambda tx: tx.reference)])
+            .on_conflict_do_nothing(index_elements=[transactions.c.reference])
+            .returning(transactions.c.reference)
+        )
+        new = set(inserted.scalars())
+        # One statement: the balance trigger then locks every member account it touches in
+        # id order, whatever the order of the rows (which is kept, so a transaction reads
+        # back exactly as it was posted).
+        rows = [
+            {
+                "transaction_id": tx.id,
+                "account_id": account_id(posting.account),
+                "currency": posting.amount.currency,
+                "amount_minor": posting.amount.amount_minor,
+            }
+            for tx in batch
+            if tx.reference in new
+            for posting in tx.postings
+        ]
+        if rows:
+            await self._connection.execute(postings.insert().values(rows))
+        return new
+
+    async def _check_replays(self, candidates: list[JournalTransaction]) -> None:
+        if not candidates:
+            return
+        recorded = {
+            tx.reference: tx
+            for tx in await self._load(
+                transactions.c.reference.in_([tx.reference for tx in candidates])
+            )
+        }
+        for tx in candidates:
+            earlier = recorded.get(tx.reference)
+            if earlier is None or not earlier.same_movement_as(tx):
+                raise DuplicateReference(
+                    f"Reference {tx.reference!r} is already used by another movement.",
+                    reference=tx.reference,
+                )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def by_reference(self, reference: str) -> JournalTransaction | None:
+        found = await self._load(transactions.c.reference == reference)
+        return found[0] if found else None
+
+    async def member_balance(self, profile_id: UUID, currency: str) -> MemberBalance:
+        rows = await self._connection.execute(
+            sa.select(
+                accounts.c.kind, accounts.c.balance_minor, accounts.c.lifetime_earned_minor
+            ).where(accounts.c.owner_id == profile_id, accounts.c.currency == currency)
+        )
+        balances = {AccountKind(row.kind): row for row in rows}
+
+        def of(kind: AccountKind) -> Money:
+            row = balances.get(kind)
+            return Money(row.balance_minor if row else 0, currency)
+
+        pending = balances.get(AccountKind.PENDING)
+        return MemberBalance(
+            currency=currency,
+            available=of(AccountKind.AVAILABLE),
+            pending=of(AccountKind.PENDING),
+            on_hold=of(AccountKind.PAYOUT_HOLD),
+            lifetime_earned=Money(pending.lifetime_earned_minor if pending else 0, currency),
+        )
+
+    async def history(
+        self, profile_id: UUID, *, before: tuple[datetime, UUID] | None, limit: int
+    ) -> Sequence[LedgerEntry]:
+        closed = transactions.alias("closed")
+        query = (
+            sa.select(
+                transactions,
+                closed.c.clip_id.label("closed_clip_id"),
+                closed.c.reward_kind.label("closed_reward_kind"),
+            )
+            .select_from(
+                transactions.outerjoin(closed, closed.c.id == transactions.c.closes_transaction_id)
+            )
+            .where(transactions.c.member_id == profile_id)
+        )
+        if before is not None:
+            query = query.where(
+                sa.tuple_(transactions.c.occurred_at, transactions.c.id) < sa.tuple_(*before)
+            )
+        query = query.order_by(transactions.c.occurred_at.desc(), transactions.c.id.desc())
+        rows = list(await self._connection.execute(query.limit(limit)))
+        by_id = {tx.id: tx for tx in await self._with_postings(rows)}
+        return [
+            LedgerEntry(
+                transaction=by_id[row.id],
+                clip_id=row.clip_id or row.closed_clip_id,
+                reward_kind=row.reward_kind or row.closed_reward_kind,
+            )
+            for row in rows
+        ]
+
+    async def lock_due_earnings(
+        self, *, earned_up_to: datetime, limit: int
+    ) -> Sequence[JournalTransaction]:
+        clip_visible = sa.exists().where(
+            voice_clips.c.id == open_earnings.c.clip_id, voice_clips.c.visibility == "visible"
+        )
+        due = (
+            sa.select(open_earnings.c.earning_id)
+            .where(
+                open_earnings.c.earned_at <= earned_up_to,
+                sa.or_(open_earnings.c.clip_id.is_(None), clip_visible),
+            )
+            .order_by(open_earnings.c.earned_at, open_earnings.c.earning_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=open_earnings)
+        )
+        return await self._lock_and_load(due)
+
+    async def lock_open_earnings_of_clip(self, clip_id: UUID) -> Sequence[JournalTransaction]:
+        query = (
+            sa.select(open_earnings.c.earning_id)
+            .where(open_earnings.c.clip_id == clip_id)
+            .order_by(open_earnings.c.earning_id)
+            .with_for_update()
+        )
+        return await self._lock_and_load(query)
+
+    async def earnings_of_clip(self, clip_id: UUID) -> Sequence[JournalTransaction]:
+        return await self._load(
+            transactions.c.clip_id == clip_id,
+            transactions.c.kind == TransactionKind.REWARD_EARNED.value,
+        )
+
+    async def _lock_and_load(self, query: sa.Select[Any]) -> Sequence[JournalTransaction]:
+        ids = list((await self._connection.execute(query)).scalars())
+        if not ids:
+            return []
+        order = {earning_id: n for n, earning_id in enumerate(ids)}
+        found = await self._load(transactions.c.id.in_(ids))
+        return sorted(found, key=lambda tx: order[tx.id])
+
+    async def _load(self, *conditions: sa.ColumnElement[bool]) -> list[JournalTransaction]:
+        rows = list(
+            await self._connection.execute(
+                sa.select(transactions)
+                .where(*conditions)
+                .order_by(transactions.c.occurred_at, transactions.c.id)
+            )
+        )
+        return await self._with_postings(rows)
+
+    async def _with_postings(self, rows: Collection[sa.Row[Any]]) -> list[JournalTransaction]:
+        if not rows:
+            return []
+        found = await self._connection.execute(
+            sa.select(
+                postings.c.transaction_id,
+                postings.c.amount_minor,
+                accounts.c.owner_id,
+                accounts.c.kind,
+                accounts.c.currency,
+            )
+            .select_from(postings.join(accounts, accounts.c.id == postings.c.account_id))
+            .where(postings.c.transaction_id.in_([row.id for row in rows]))
+            .order_by(postings.c.id)
+        )
+        by_transaction: dict[UUID, list[Posting]] = {}
+        for posting in found:
+            account = AccountRef(posting.owner_id, AccountKind(posting.kind), posting.currency)
+            by_transaction.setdefault(posting.transaction_id, []).append(
+                Posting(account, Money(posting.amount_minor, posting.currency))
+            )
+        return [_to_transaction(row, by_transaction.get(row.id, [])) for row in rows]
+
+
+def _account_row(account: AccountRef) -> dict[str, Any]:
+    kept = 0 if account.owner_id is not None else None  # platform accounts keep no balance
+    return {
+        "id": account_id(account),
+        "owner_id": account.owner_id,
+        "kind": account.kind.value,
+        "currency": account.currency,
+        "balance_minor": kept,
+        "lifetime_earned_minor": kept,
+    }
+
+
+def _transaction_row(tx: JournalTransaction) -> dict[str, Any]:
+    clip_id = tx.metadata.get("clip_id")
+    return {
+        "id": tx.id,
+        "reference": tx.reference,
+        "kind": tx.kind.value,
+        "member_id": tx.member_id,
+        "occurred_at": tx.occurred_at,
+        "closes_transaction_id": tx.closes,
+        "clip_id": UUID(clip_id) if clip_id else None,
+        "reward_kind": tx.metadata.get("reward_kind"),
+        "memo": tx.memo,
+        "metadata": dict(tx.metadata),
+    }
+
+
+def _to_transaction(row: sa.Row[Any], postings_: list[Posting]) -> JournalTransaction:
+    return JournalTransaction(
+        id=row.id,
+        reference=row.reference,
+        kind=TransactionKind(row.kind),
+        postings=tuple(postings_),
+        occurred_at=row.occurred_at,
+        closes=row.closes_transaction_id,
+        memo=row.memo,
+        metadata={str(k): str(v) for k, v in row.metadata.items()},
+    )
+
+
+# -- reward rates --------------------------------------------------------------------------
+
+
+def _to_rate_record(row: sa.Row[Any]) -> RateRecord:
+    return RateRecord(
+        rate=RewardRate(
+            id=row.id,
+            kind=RewardKind(row.kind),
+            amount=Money(row.amount_minor, row.currency),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            language=row.language,
+        ),
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+class PostgresRewardRateRepository:
+    """Implements ``core.ports.ledger.RewardRateRepository``."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def in_force(self, *, currency: str, language: str, at: datetime) -> Sequence[RewardRate]:
+        rows = await self._connection.execute(
+            sa.select(reward_rates).where(
+                reward_rates.c.currency == currency,
+                sa.or_(reward_rates.c.language.is_(None), reward_rates.c.language == language),
+                reward_rates.c.valid_from <= at,
+                sa.or_(reward_rates.c.valid_to.is_(None), reward_rates.c.valid_to > at),
+            )
+        )
+        return [_to_rate_record(row).rate for row in rows]
+
+    async def add_if_absent(self, record: RateRecord) -> bool:
+        rate = record.rate
+        statement = (
+            insert(reward_rates)
+            .values(
+                id=rate.id,
+                kind=rate.kind.value,
+                amount_minor=rate.amount.amount_minor,
+                currency=rate.amount.currency,
+                language=rate.language,
+                valid_from=rate.valid_from,
+                valid_to=rate.valid_to,
+                created_by=record.created_by,
+                created_at=record.created_at,
+            )
+            .on_conflict_do_nothing(constraint="reward_rates_one_start")
+            .returning(reward_rates.c.id)
+        )
+        return (await self._connection.execute(statement)).scalar_one_or_none() is not None
+
+    async def list_rates(
+        self, *, currency: str | None = None, kind: RewardKind | None = None
+    ) -> Sequence[RateRecord]:
+        query = sa.select(reward_rates)
+        if currency is not None:
+            query = query.where(reward_rates.c.currency == currency)
+        if kind is not None:
+            query = query.where(reward_rates.c.kind == kind.value)
+        query = query.order_by(
+            reward_rates.c.valid_from.desc(), reward_rates.c.created_at.desc(), reward_rates.c.id
+        )
+        return [_to_rate_record(row) for row in await self._connection.execute(query)]

@@ -1,0 +1,116 @@
+"""Recording clips and reading them back (SPEC §4)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.response import Stream
+
+from core.domain.clips import MAX_AUDIO_BYTES
+from core.use_cases.clips import ClipUpload, may_see_details
+from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
+from entrypoints.http.cursors import decode_cursor, encode_cursor
+from entrypoints.http.media_types import BODY_MEDIA_TYPES_OPT, MULTIPART_TYPES
+from entrypoints.http.openapi import problems
+from entrypoints.http.ranges import byte_range
+from entrypoints.http.schemas.clips import ClipForm, ClipOut, ClipPage
+
+# The audio limit plus room for the form's other fields and multipart framing.
+UPLOAD_BODY_LIMIT = MAX_AUDIO_BYTES + 64 * 1024
+
+
+class ClipsController(Controller):
+    path = "/clips"
+    tags = ["clips"]
+    security = BEARER_SECURITY
+
+    @post(
+        summary="Upload a recording (idempotent by clientId)",
+        description=(
+            "multipart/form-data with `audio` (wav, m4a, ogg/opus, mp3, flac or aac; "
+            "1–15 s; at most 5 MB), `language` (language tag), `prompt` (the sentence read, "
+            "1–500 characters) and `clientId` (a UUID the phone generates). Sending the same "
+            "`clientId` again returns the first clip with 200 instead of 201."
+        ),
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={BODY_MEDIA_TYPES_OPT: MULTIPART_TYPES},
+        responses=problems(422),
+        status_code=201,
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        data: Annotated[ClipForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Response[ClipOut]:
+        audio = await data.audio.read(MAX_AUDIO_BYTES + 1)
+        upload = ClipUpload(
+            client_id=data.clientId, language=data.language, prompt=data.prompt, audio=audio
+        )
+        submitted = await container_of(request).submit_clip()(principal, upload)
+        return Response(
+            ClipOut.of(submitted.clip, details=True), status_code=201 if submitted.created else 200
+        )
+
+    @get("/mine", summary="My clips, newest first", responses=problems(422))
+    async def mine(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> ClipPage:
+        clips = await container_of(request).list_my_clips()(
+            principal, before=decode_cursor(cursor), limit=limit
+        )
+        last = clips[-1] if len(clips) == limit else None
+        return ClipPage(
+            items=[ClipOut.of(clip, details=True) for clip in clips],
+            next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+        )
+
+    @get("/{clip_id:uuid}", summary="One clip", responses=problems(404))
+    async def one(
+        self, request: Request[Any, Any, Any], principal: Caller, clip_id: FromPath[UUID]
+    ) -> ClipOut:
+        clip = await container_of(request).get_clip()(principal, clip_id)
+        return ClipOut.of(clip, details=may_see_details(principal, clip))
+
+    @get(
+        "/{clip_id:uuid}/audio",
+        summary="The clip's audio (streamed; single-range requests supported)",
+        responses=problems(404, 416),
+        media_type="application/octet-stream",
+    )
+    async def audio(
+        self, request: Request[Any, Any, Any], principal: Caller, clip_id: FromPath[UUID]
+    ) -> Stream:
+        container = container_of(request)
+        clip = await container.get_clip()(principal, clip_id)
+        blobs = container.blob_store()
+        size = await blobs.size(clip.audio_key)
+        chosen = byte_range(request.headers.get("range"), size)
+        start, end = chosen or (0, size - 1)
+        headers = {
+            "Accept-Ranges": "bytes",
+            "Content-Length": str(end - start + 1),
+            "Cache-Control": "private, max-age=3600",
+        }
+        if chosen:
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+
+        async def body() -> AsyncIterator[bytes]:
+            async for chunk in blobs.read(clip.audio_key, start, end):
+                yield chunk
+
+        return Stream(
+            body(),
+            media_type=clip.audio.mime_type,
+            status_code=206 if chosen else 200,
+            headers=headers,
+        )

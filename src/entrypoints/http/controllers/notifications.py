@@ -1,0 +1,118 @@
+"""Push devices, the in-app notification feed and notification preferences (SPEC §9)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
+from entrypoints.http.openapi import problems
+from entrypoints.http.schemas.notifications import (
+    MarkedRead,
+    NotificationOut,
+    NotificationPage,
+    PreferencesIn,
+    PreferencesOut,
+    PushTokenIn,
+    PushTokenList,
+    PushTokenOut,
+)
+
+
+class NotificationsController(Controller):
+    path = "/notifications"
+    tags = ["notifications"]
+    security = BEARER_SECURITY
+
+    @post(
+        "/tokens",
+        summary="Register this device for push notifications",
+        description=(
+            "An Expo push token of the caller's device. Registering a token another member "
+            "registered before moves it to the caller (a phone that changed accounts); "
+            "registering again reactivates it. At most 10 devices stay active per member."
+        ),
+        status_code=201,
+        responses=problems(422),
+    )
+    async def register_token(
+        self, request: Request[Any, Any, Any], principal: Caller, data: JSONBody[PushTokenIn]
+    ) -> PushTokenOut:
+        token = await container_of(request).register_push_token()(principal, data.to_registration())
+        return PushTokenOut.of(token)
+
+    @get("/tokens", summary="My registered devices", responses=problems())
+    async def list_tokens(
+        self, request: Request[Any, Any, Any], principal: Caller
+    ) -> PushTokenList:
+        tokens = await container_of(request).list_push_tokens()(principal)
+        return PushTokenList(items=[PushTokenOut.of(token) for token in tokens])
+
+    @delete(
+        "/tokens/{token:str}",
+        summary="Unregister one of my devices",
+        description="404 for tokens that are not the caller's.",
+        status_code=204,
+        responses=problems(404),
+    )
+    async def delete_token(
+        self, request: Request[Any, Any, Any], principal: Caller, token: FromPath[str]
+    ) -> None:
+        await container_of(request).unregister_push_token()(principal, token)
+
+    @get(summary="My notifications, newest first", responses=problems(422))
+    async def feed(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        unread: FromQuery[bool] = False,
+    ) -> NotificationPage:
+        page = await container_of(request).list_notifications()(
+            principal, cursor=cursor, limit=limit, unread_only=unread
+        )
+        return NotificationPage.of(page)
+
+    @post(
+        "/{notification_id:uuid}/read",
+        summary="Mark one of my notifications read",
+        status_code=200,
+        responses=problems(404),
+    )
+    async def mark_read(
+        self, request: Request[Any, Any, Any], principal: Caller, notification_id: FromPath[UUID]
+    ) -> NotificationOut:
+        notification = await container_of(request).mark_notification_read()(
+            principal, notification_id
+        )
+        return NotificationOut.of(notification)
+
+    @post("/read-all", summary="Mark all my notifications read", status_code=200)
+    async def mark_all_read(self, request: Request[Any, Any, Any], principal: Caller) -> MarkedRead:
+        updated = await container_of(request).mark_all_notifications_read()(principal)
+        return MarkedRead(updated=updated)
+
+    @get("/preferences", summary="Which categories I get pushes for", responses=problems())
+    async def preferences(
+        self, request: Request[Any, Any, Any], principal: Caller
+    ) -> PreferencesOut:
+        preferences = await container_of(request).notification_preferences()(principal)
+        return PreferencesOut.of(preferences)
+
+    @put(
+        "/preferences",
+        summary="Switch push categories on or off",
+        description="Categories not listed keep their setting; the answer lists all of them.",
+        responses=problems(422),
+    )
+    async def update_preferences(
+        self, request: Request[Any, Any, Any], principal: Caller, data: JSONBody[PreferencesIn]
+    ) -> PreferencesOut:
+        updated = await container_of(request).update_notification_preferences()(
+            principal, data.to_changes()
+        )
+        return PreferencesOut.of(updated)

@@ -1,0 +1,159 @@
+"""Wire structs for balances, ledger history and reward rates. Amounts are integer minor units
+(kobo, pesewas, cents) with their ISO currency; never floats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from core.domain.ledger import MemberBalance, TransactionKind
+from core.domain.money import MAX_AMOUNT_MINOR
+from core.ports.ledger import LedgerEntry, RateRecord
+from core.use_cases.reward_rates import NewRewardRate
+
+
+class BalanceOut(msgspec.Struct, rename="camel"):
+    """``available`` can be withdrawn; ``pending`` is inside the holding period; ``onHold`` is
+    reserved for a payout in flight; ``lifetimeEarned`` is everything earned minus reversals."""
+
+    currency: str
+    available_minor: int
+    pending_minor: int
+    on_hold_minor: int
+    lifetime_earned_minor: int
+
+    @classmethod
+    def of(cls, balance: MemberBalance) -> BalanceOut:
+        return cls(
+            currency=balance.currency,
+            available_minor=balance.available.amount_minor,
+            pending_minor=balance.pending.amount_minor,
+            on_hold_minor=balance.on_hold.amount_minor,
+            lifetime_earned_minor=balance.lifetime_earned.amount_minor,
+        )
+
+
+_REWARD_DESCRIPTIONS = {
+    "clip_accepted": "your clip was accepted",
+    "validation_agreed": "your validation agreed with the decision",
+    "first_clip_bonus": "first clip bonus",
+    "streak_bonus": "streak bonus",
+}
+
+
+def describe(entry: LedgerEntry) -> str:
+    """What the entry was for, in plain words (the app may localise from ``kind``)."""
+    reward = _REWARD_DESCRIPTIONS.get(entry.reward_kind or "", "a reward")
+    kind = entry.transaction.kind
+    if kind is TransactionKind.REWARD_EARNED:
+        return f"Earned: {reward} (pending during the holding period)"
+    if kind is TransactionKind.REWARD_RELEASED:
+        return f"Released to your available balance: {reward}"
+    if kind is TransactionKind.REWARD_REVERSED:
+        return f"Reversed: {reward} (the clip was removed by moderation)"
+    if kind is TransactionKind.PAYOUT_HELD:
+        return "Payout requested: held until the transfer completes"
+    if kind is TransactionKind.PAYOUT_SETTLED:
+        return "Payout sent"
+    return "Payout failed: returned to your available balance"
+
+
+class LedgerEntryOut(msgspec.Struct, rename="camel", omit_defaults=True):
+    """One movement of the member's money: ``amountMinor`` moved from ``fromAccount`` to
+    ``toAccount`` (``pending``, ``available``, ``payout_hold`` are the member's; the others the
+    platform's). ``kind``: ``reward_earned`` | ``reward_released`` | ``reward_reversed`` |
+    ``payout_held`` | ``payout_settled`` | ``payout_failed``."""
+
+    id: UUID
+    kind: str
+    amount_minor: int
+    currency: str
+    from_account: str
+    to_account: str
+    occurred_at: datetime
+    description: str
+    clip_id: UUID | None = None
+    reward_kind: str | None = None
+    closes: UUID | None = None
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> LedgerEntryOut:
+        tx = entry.transaction
+        return cls(
+            id=tx.id,
+            kind=tx.kind.value,
+            amount_minor=tx.amount.amount_minor,
+            currency=tx.amount.currency,
+            from_account=tx.debited.kind.value,
+            to_account=tx.credited.kind.value,
+            occurred_at=tx.occurred_at,
+            description=describe(entry),
+            clip_id=entry.clip_id,
+            reward_kind=entry.reward_kind,
+            closes=tx.closes,
+        )
+
+
+class HistoryPage(msgspec.Struct, rename="camel"):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
+RewardKindName = Literal["clip_accepted", "validation_agreed", "first_clip_bonus", "streak_bonus"]
+
+
+class RateIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """A new rate: ``amountMinor`` per action of ``kind``, in ``currency``, optionally for one
+    ``language``; from ``validFrom`` (now if omitted; never in the past) until ``validTo``
+    (exclusive, optional). Times need a UTC offset."""
+
+    kind: RewardKindName
+    amount_minor: Annotated[int, msgspec.Meta(gt=0, le=MAX_AMOUNT_MINOR)]
+    currency: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")]
+    language: Annotated[str, msgspec.Meta(min_length=2, max_length=35)] | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    def to_command(self) -> NewRewardRate:
+        return NewRewardRate(
+            kind=self.kind,
+            amount_minor=self.amount_minor,
+            currency=self.currency,
+            language=self.language,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+        )
+
+
+class RateOut(msgspec.Struct, rename="camel"):
+    id: UUID
+    kind: str
+    amount_minor: int
+    currency: str
+    language: str | None
+    valid_from: datetime
+    valid_to: datetime | None
+    created_by: UUID | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: RateRecord) -> RateOut:
+        rate = record.rate
+        return cls(
+            id=rate.id,
+            kind=rate.kind.value,
+            amount_minor=rate.amount.amount_minor,
+            currency=rate.amount.currency,
+            language=rate.language,
+            valid_from=rate.valid_from,
+            valid_to=rate.valid_to,
+            created_by=record.created_by,
+            created_at=record.created_at,
+        )
+
+
+class RateList(msgspec.Struct, rename="camel"):
+    items: list[RateOut]

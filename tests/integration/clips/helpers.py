@@ -1,0 +1,42 @@
+"""Shared steps of the clips and validation tests."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from tests.audio import wav_bytes
+from tests.tokens import member_headers
+
+AUDIO = wav_bytes(2.0)
+
+
+async def upload(client, headers, *, language="yo", prompt="Ẹ káàárọ̀", audio=AUDIO, client_id=None):
+    files = {"audio": ("clip.wav", audio, "audio/wav")}
+    form = {"language": language, "prompt": prompt, "clientId": str(client_id or uuid.uuid4())}
+    return await client.post("/clips", files=files, data=form, headers=headers)
+
+
+async def new_clip(client, language="yo") -> tuple[str, dict[str, str]]:
+    """A clip by a new member; returns its id and its contributor's headers."""
+    headers = member_headers()
+    response = await upload(client, headers, language=language)
+    assert response.status_code == 201, response.text
+    return response.json()["id"], headers
+
+
+async def vote(client, headers, clip_id, verdict="valid"):
+    return await client.post(
+        "/monetization/validate", json={"clipId": clip_id, "verdict": verdict}, headers=headers
+    )
+
+
+async def scalar(engine, sql: str, **params):
+    async with engine.connect() as connection:
+        return await connection.scalar(sa.text(sql), params)
+
+
+async def execute(engine, sql: str, **params) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(sa.text(sql), params)
