@@ -3,13 +3,14 @@
 The database does the bookkeeping that must hold under concurrency (migration 0005_ledger):
 a statement trigger on ``postings`` updates member balances in the same transaction, locking
 the accounts in id order, and a CHECK refuses a negative member balance; deferred constraint
-triggers check at COMMIT that each transaction's postings sum to zero per currency; unique
-constraints make a reference and a closing happen once. This module maps rows to domain
-values and turns those refusals into domain errors.
+triggers check at COMMIT that each transaction's postings sum to zero per currency and follow
+its kind's flow; unique constraints make a reference and a closing happen once. This module
+maps rows to domain values and turns those refusals into domain errors.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -75,6 +76,34 @@ def _domain_error(error: IntegrityError) -> Exception | None:
     return None
 
 
+# Bulk inserts as one statement each, whatever the number of rows: arrays unnested in the
+# order given. One statement per table matters for `postings`: its balance trigger runs once
+# per statement and locks the accounts of all its rows in id order.
+_INSERT_ACCOUNTS = sa.text(
+    "INSERT INTO accounts (id, owner_id, kind, currency, balance_minor, lifetime_earned_minor) "
+    "SELECT id, owner_id, kind, currency, kept, kept FROM unnest(CAST(:ids AS uuid[]), "
+    "CAST(:owner_ids AS uuid[]), CAST(:kinds AS text[]), CAST(:currencies AS text[]), "
+    "CAST(:kept AS bigint[])) AS a(id, owner_id, kind, currency, kept) "
+    "ON CONFLICT DO NOTHING"
+)
+_INSERT_TRANSACTIONS = sa.text(
+    "INSERT INTO transactions (id, reference, kind, member_id, occurred_at, "
+    "closes_transaction_id, clip_id, reward_kind, memo, metadata) "
+    "SELECT id, reference, kind, member_id, occurred_at, closes, clip_id, reward_kind, memo, "
+    "CAST(metadata AS jsonb) FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]), "
+    "CAST(:kinds AS text[]), CAST(:member_ids AS uuid[]), CAST(:occurred_at AS timestamptz[]), "
+    "CAST(:closes AS uuid[]), CAST(:clip_ids AS uuid[]), CAST(:reward_kinds AS text[]), "
+    "CAST(:memos AS text[]), CAST(:metadata AS text[])) AS t(id, reference, kind, member_id, "
+    "occurred_at, closes, clip_id, reward_kind, memo, metadata) "
+    "ON CONFLICT (reference) DO NOTHING RETURNING reference"
+)
+_INSERT_POSTINGS = sa.text(
+    "INSERT INTO postings (transaction_id, account_id, currency, amount_minor) "
+    "SELECT * FROM unnest(CAST(:transaction_ids AS uuid[]), CAST(:account_ids AS uuid[]), "
+    "CAST(:currencies AS text[]), CAST(:amounts AS bigint[]))"
+)
+
+
 class PostgresLedgerRepository:
     """Implements ``core.ports.ledger.LedgerRepository``."""
 
@@ -112,39 +141,51 @@ class PostgresLedgerRepository:
         return tuple(flags)
 
     async def _insert(self, batch: list[JournalTransaction]) -> set[str]:
-        """Insert what is new; return the references inserted."""
-        # Rows that others may be inserting at the same moment (a member's first accounts,
-        # a replayed reference) go in a fixed order, so concurrent inserts wait for each
-        # other instead of deadlocking.
-        touched = {posting.account for tx in batch for posting in tx.postings}
+        """Insert what is new; return the references inserted. Rows others may be
+        inserting at the same moment (a member's first accounts, a replayed reference) go
+        in a fixed order, so concurrent inserts wait for each other instead of
+        deadlocking."""
+        touched = sorted({p.account for tx in batch for p in tx.postings}, key=account_id)
         await self._connection.execute(
-            insert(accounts)
-            .values([_account_row(account) for account in sorted(touched, key=account_id)])
-            .on_conflict_do_nothing()
+            _INSERT_ACCOUNTS,
+            {
+                "ids": [account_id(account) for account in touched],
+                "owner_ids": [account.owner_id for account in touched],
+                "kinds": [account.kind.value for account in touched],
+                "currencies": [account.currency for account in touched],
+                # Member accounts start at zero; platform accounts keep no running balance.
+                "kept": [None if account.owner_id is None else 0 for account in touched],
+            },
         )
+        ordered = sorted(batch, key=lambda tx: tx.reference)
         inserted = await self._connection.execute(
-            insert(transactions)
-            .values([_transaction_row(tx) for tx in sorted(batch, key=lambda tx: tx.reference)])
-            .on_conflict_do_nothing(index_elements=[transactions.c.reference])
-            .returning(transactions.c.reference)
+            _INSERT_TRANSACTIONS,
+            {
+                "ids": [tx.id for tx in ordered],
+                "references": [tx.reference for tx in ordered],
+                "kinds": [tx.kind.value for tx in ordered],
+                "member_ids": [tx.member_id for tx in ordered],
+                "occurred_at": [tx.occurred_at for tx in ordered],
+                "closes": [tx.closes for tx in ordered],
+                "clip_ids": [_clip_of(tx) for tx in ordered],
+                "reward_kinds": [tx.metadata.get("reward_kind") for tx in ordered],
+                "memos": [tx.memo for tx in ordered],
+                "metadata": [json.dumps(dict(tx.metadata)) for tx in ordered],
+            },
         )
         new = set(inserted.scalars())
-        # One statement: the balance trigger then locks every member account it touches in
-        # id order, whatever the order of the rows (which is kept, so a transaction reads
-        # back exactly as it was posted).
-        rows = [
-            {
-                "transaction_id": tx.id,
-                "account_id": account_id(posting.account),
-                "currency": posting.amount.currency,
-                "amount_minor": posting.amount.amount_minor,
-            }
-            for tx in batch
-            if tx.reference in new
-            for posting in tx.postings
-        ]
-        if rows:
-            await self._connection.execute(postings.insert().values(rows))
+        # In the order posted, so a transaction reads back exactly as it was posted.
+        posted = [(tx, posting) for tx in batch if tx.reference in new for posting in tx.postings]
+        if posted:
+            await self._connection.execute(
+                _INSERT_POSTINGS,
+                {
+                    "transaction_ids": [tx.id for tx, _ in posted],
+                    "account_ids": [account_id(p.account) for _, p in posted],
+                    "currencies": [p.amount.currency for _, p in posted],
+                    "amounts": [p.amount.amount_minor for _, p in posted],
+                },
+            )
         return new
 
     async def _check_replays(self, candidates: list[JournalTransaction]) -> None:
@@ -297,32 +338,9 @@ class PostgresLedgerRepository:
         return [_to_transaction(row, by_transaction.get(row.id, [])) for row in rows]
 
 
-def _account_row(account: AccountRef) -> dict[str, Any]:
-    kept = 0 if account.owner_id is not None else None  # platform accounts keep no balance
-    return {
-        "id": account_id(account),
-        "owner_id": account.owner_id,
-        "kind": account.kind.value,
-        "currency": account.currency,
-        "balance_minor": kept,
-        "lifetime_earned_minor": kept,
-    }
-
-
-def _transaction_row(tx: JournalTransaction) -> dict[str, Any]:
+def _clip_of(tx: JournalTransaction) -> UUID | None:
     clip_id = tx.metadata.get("clip_id")
-    return {
-        "id": tx.id,
-        "reference": tx.reference,
-        "kind": tx.kind.value,
-        "member_id": tx.member_id,
-        "occurred_at": tx.occurred_at,
-        "closes_transaction_id": tx.closes,
-        "clip_id": UUID(clip_id) if clip_id else None,
-        "reward_kind": tx.metadata.get("reward_kind"),
-        "memo": tx.memo,
-        "metadata": dict(tx.metadata),
-    }
+    return UUID(clip_id) if clip_id else None
 
 
 def _to_transaction(row: sa.Row[Any], postings_: list[Posting]) -> JournalTransaction:

@@ -102,12 +102,15 @@ async def _release(settings: Settings, batch_size: int, max_batches: int | None)
     from dataclasses import replace
 
     from adapters.postgres import migrate
+    from adapters.postgres.errors import storage_errors
     from entrypoints.container import Container
 
     container = Container(settings=settings)
     try:
         engine = container.engine()
-        if not await migrate.is_at_head(engine):
+        async with storage_errors():
+            at_head = await migrate.is_at_head(engine)
+        if not at_head:
             current = migrate.describe(await migrate.current_revisions(engine))
             raise _NotMigrated(
                 f"the database schema is at {current}; run `chorus migrate upgrade` first"

@@ -236,6 +236,71 @@ async def test_moving_another_members_money_is_refused(books, refused, engine):
     assert await refused(steal) == ("23514", "postings_one_member")
 
 
+async def test_every_kind_follows_its_flow(books, refused):
+    async def straight_to_available(c):
+        await raw_transaction(
+            c,
+            member_id=books.member,
+            kind="reward_earned",
+            clip_id=books.clip,
+            postings=[(books.expense, -1000), (books.available, 1000)],
+        )
+
+    assert await refused(straight_to_available) == ("23514", "postings_follow_flow")
+
+    async def three_postings(c):
+        await raw_transaction(
+            c,
+            member_id=books.member,
+            kind="reward_earned",
+            clip_id=books.clip,
+            postings=[(books.expense, -1000), (books.pending, 600), (books.pending, 400)],
+        )
+
+    assert await refused(three_postings) == ("23514", "postings_follow_flow")
+
+
+async def test_a_closing_moves_exactly_what_was_credited(books, refused, engine):
+    async def release_half(c):
+        await raw_transaction(
+            c,
+            member_id=books.member,
+            kind="reward_released",
+            closes=books.earning,
+            postings=[(books.pending, -500), (books.available, 500)],
+        )
+
+    assert await refused(release_half) == ("23514", "closing_matches_closed")
+
+    # a second earning, and the first one released: pending holds 1 000 again
+    async with engine.begin() as c:
+        await raw_transaction(
+            c,
+            member_id=books.member,
+            kind="reward_earned",
+            clip_id=books.clip,
+            postings=[(books.expense, -1000), (books.pending, 1000)],
+        )
+        release = await raw_transaction(
+            c,
+            member_id=books.member,
+            kind="reward_released",
+            closes=books.earning,
+            postings=[(books.pending, -1000), (books.available, 1000)],
+        )
+
+    async def reverse_a_release(c):
+        await raw_transaction(
+            c,
+            member_id=books.member,
+            kind="reward_reversed",
+            closes=release,
+            postings=[(books.pending, -1000), (books.expense, 1000)],
+        )
+
+    assert await refused(reverse_a_release) == ("23514", "closing_matches_closed")
+
+
 async def test_a_posting_holds_its_accounts_currency(books, refused):
     async def in_usd(c):
         tx = await raw_transaction(c, member_id=books.member, kind="payout_held")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -42,10 +43,7 @@ class World:
         return FakeUnitOfWork(self.store)
 
     def member(self, status: ProfileStatus = ProfileStatus.ACTIVE) -> Principal:
-        profile = Profile.new(uuid.uuid4(), self.clock.now())
-        from dataclasses import replace
-
-        profile = replace(profile, status=status)
+        profile = replace(Profile.new(uuid.uuid4(), self.clock.now()), status=status)
         self.store.profiles[profile.id] = profile
         return Principal(profile=profile)
 

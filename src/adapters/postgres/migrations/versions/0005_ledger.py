@@ -8,9 +8,10 @@ The seed backend calls the journal ``transactions`` and the rates ``rewardRates`
 
 What the database itself guarantees, whatever code writes to it (docs/money.md):
 
-- postings of a transaction sum to zero per currency, a transaction has postings, and every
-  member account a transaction touches belongs to its member — checked at COMMIT by deferred
-  constraint triggers;
+- postings of a transaction sum to zero per currency, a transaction has postings, every
+  member account it touches belongs to its member, it follows its kind's flow (two postings,
+  from the kind's source account kind to its destination), and a closing moves exactly what
+  the closed transaction credited — checked at COMMIT by deferred constraint triggers;
 - a reference is used once (unique); an earning or a payout hold is closed once (unique
   ``closes_transaction_id``);
 - a member's ``pending``, ``available`` and ``payout_hold`` balances never go negative: the
@@ -220,28 +221,69 @@ def _functions() -> None:
         LANGUAGE plpgsql AS $$
         DECLARE
             tx uuid;
+            t record;
+            closed record;
         BEGIN
             IF TG_TABLE_NAME = 'postings' THEN
                 tx := NEW.transaction_id;
             ELSE
                 tx := NEW.id;
             END IF;
-            IF NOT EXISTS (SELECT 1 FROM postings WHERE transaction_id = tx) THEN
-                RAISE EXCEPTION 'transaction % has no postings', tx
-                    USING ERRCODE = 'check_violation', CONSTRAINT = 'transactions_have_postings';
-            END IF;
             IF EXISTS (SELECT 1 FROM postings WHERE transaction_id = tx
                         GROUP BY currency HAVING sum(amount_minor) <> 0) THEN
                 RAISE EXCEPTION 'postings of transaction % do not sum to zero per currency', tx
                     USING ERRCODE = 'check_violation', CONSTRAINT = 'postings_balanced';
             END IF;
-            IF EXISTS (SELECT 1 FROM postings AS p
-                         JOIN accounts AS a ON a.id = p.account_id
-                         JOIN transactions AS t ON t.id = p.transaction_id
-                        WHERE p.transaction_id = tx
-                          AND a.owner_id IS NOT NULL AND a.owner_id <> t.member_id) THEN
+            SELECT tr.kind, tr.closes_transaction_id AS closes,
+                   count(p.id) AS postings,
+                   count(p.id) FILTER (WHERE p.amount_minor < 0) AS debits,
+                   min(a.kind) FILTER (WHERE p.amount_minor < 0) AS source,
+                   min(a.kind) FILTER (WHERE p.amount_minor > 0) AS destination,
+                   (array_agg(p.account_id) FILTER (WHERE p.amount_minor < 0))[1] AS debited,
+                   max(p.amount_minor) AS amount,
+                   coalesce(bool_or(a.owner_id <> tr.member_id), false) AS foreign_money
+              INTO t
+              FROM transactions AS tr
+              LEFT JOIN postings AS p ON p.transaction_id = tr.id
+              LEFT JOIN accounts AS a ON a.id = p.account_id
+             WHERE tr.id = tx
+             GROUP BY tr.id;
+            IF t.postings = 0 THEN
+                RAISE EXCEPTION 'transaction % has no postings', tx
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'transactions_have_postings';
+            END IF;
+            IF t.foreign_money THEN
                 RAISE EXCEPTION 'transaction % moves another member''s money', tx
                     USING ERRCODE = 'check_violation', CONSTRAINT = 'postings_one_member';
+            END IF;
+            -- Each kind moves one amount from one account kind to another (docs/money.md).
+            IF t.postings <> 2 OR t.debits <> 1 OR t.source || ' > ' || t.destination
+                IS DISTINCT FROM (CASE t.kind
+                    WHEN 'reward_earned' THEN 'rewards_expense > pending'
+                    WHEN 'reward_released' THEN 'pending > available'
+                    WHEN 'reward_reversed' THEN 'pending > rewards_expense'
+                    WHEN 'payout_held' THEN 'available > payout_hold'
+                    WHEN 'payout_settled' THEN 'payout_hold > payouts_clearing'
+                    WHEN 'payout_failed' THEN 'payout_hold > available'
+                END) THEN
+                RAISE EXCEPTION 'transaction % does not follow the % flow', tx, t.kind
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'postings_follow_flow';
+            END IF;
+            -- A closing moves exactly what the closed transaction credited, from where it
+            -- credited it, and closes the kind it may close.
+            IF t.closes IS NOT NULL THEN
+                SELECT c.kind, p.account_id, p.amount_minor INTO closed
+                  FROM transactions AS c
+                  JOIN postings AS p ON p.transaction_id = c.id AND p.amount_minor > 0
+                 WHERE c.id = t.closes;
+                IF NOT FOUND
+                   OR closed.kind IS DISTINCT FROM (CASE WHEN t.kind LIKE 'reward%'
+                                                 THEN 'reward_earned' ELSE 'payout_held' END)
+                   OR closed.account_id IS DISTINCT FROM t.debited
+                   OR closed.amount_minor IS DISTINCT FROM t.amount THEN
+                    RAISE EXCEPTION 'transaction % does not move what % credited', tx, t.closes
+                        USING ERRCODE = 'check_violation', CONSTRAINT = 'closing_matches_closed';
+                END IF;
             END IF;
             RETURN NULL;
         END $$;
