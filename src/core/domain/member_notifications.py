@@ -7,8 +7,6 @@ The push rules themselves (token format, chunks, error codes, backoff) are in
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +29,7 @@ from core.domain.notifications import (
     ReceiptFailed,
     ensure_expo_push_token,
 )
+from core.domain.pagination import decode_position, encode_position
 from core.errors import DomainError, InvalidInput
 
 MAX_ACTIVE_DEVICES = 10
@@ -151,21 +150,12 @@ class FeedCursor:
     id: UUID
 
     def encode(self) -> str:
-        raw = f"{self.created_at.isoformat()}|{self.id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_position(self.created_at, self.id)
 
     @classmethod
     def decode(cls, text: str) -> FeedCursor:
         """Parse a cursor given out by ``encode``; ``InvalidInput`` (``invalid_cursor``)."""
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            stamp, _, ident = raw.partition("|")
-            created_at = datetime.fromisoformat(stamp)
-            if created_at.tzinfo is None:
-                raise ValueError("naive timestamp")
-            return cls(created_at, UUID(ident))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise InvalidInput("Not a cursor from this feed.", code="invalid_cursor") from None
+        return cls(*decode_position(text))
 
     @classmethod
     def after(cls, notification: Notification) -> FeedCursor:

@@ -14,32 +14,18 @@ from uuid import UUID
 
 import click
 
+from entrypoints.cli.config import (
+    database_command_settings,
+    development_environment,
+    load_or_exit,
+)
 from entrypoints.cli.consensus import consensus
 from entrypoints.cli.database import database_for
 from entrypoints.cli.rewards import rewards
-from entrypoints.settings import Environment, Settings, SettingsError, load_settings
+from entrypoints.settings import Settings
 from entrypoints.worker.cli import jobs, worker
 
-
-def _settings(environment: Environment | None = None) -> Settings:
-    try:
-        return load_settings(environment=environment)
-    except SettingsError as error:
-        click.echo("Configuration is not valid:", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
-        sys.exit(2)
-
-
-def _dev_environment() -> Environment:
-    chosen = os.environ.get("CHORUS_ENV", "development")
-    try:
-        environment = Environment(chosen)
-    except ValueError:
-        raise click.UsageError(f"CHORUS_ENV={chosen!r} is not an environment.") from None
-    if environment is Environment.PRODUCTION:
-        raise click.UsageError("chorus dev is for development; use chorus serve in production.")
-    return environment
+DEV_ONLY = "This command is for development; use chorus serve in production."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,7 +52,7 @@ def dev(host: str | None, port: int | None, no_migrate: bool) -> None:
     from adapters.postgres import migrate
     from entrypoints.http.app import create_app
 
-    settings = _settings(_dev_environment())
+    settings = load_or_exit(development_environment(DEV_ONLY))
     with database_for(settings) as ready:
         assert ready.database_url is not None
         if not no_migrate:
@@ -91,7 +77,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run Chorus in production (DATABASE_URL required; run `chorus migrate upgrade` first)."""
     import uvicorn
 
-    settings = _settings()
+    settings = load_or_exit()
     if settings.database_url is None:
         raise click.UsageError("DATABASE_URL is required for chorus serve.")
     processes = workers or settings.workers
@@ -114,18 +100,13 @@ def migrate() -> None:
     """Apply, revert or show database migrations (Alembic)."""
 
 
-def _migration_settings() -> Settings:
-    environment = None if "DATABASE_URL" in os.environ else _dev_environment()
-    return _settings(environment)
-
-
 @migrate.command("upgrade")
 @click.argument("revision", default="heads")
 def migrate_upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION [default: heads, i.e. everything]."""
     from adapters.postgres import migrate as migrations
 
-    with database_for(_migration_settings()) as ready:
+    with database_for(database_command_settings()) as ready:
         assert ready.database_url is not None
         asyncio.run(migrations.upgrade(ready.database_url.reveal(), revision))
     click.echo(f"Database upgraded to {revision}.")
@@ -137,7 +118,7 @@ def migrate_downgrade(revision: str) -> None:
     """Revert the schema to REVISION (e.g. -1 or base)."""
     from adapters.postgres import migrate as migrations
 
-    with database_for(_migration_settings()) as ready:
+    with database_for(database_command_settings()) as ready:
         assert ready.database_url is not None
         asyncio.run(migrations.downgrade(ready.database_url.reveal(), revision))
     click.echo(f"Database downgraded to {revision}.")
@@ -156,7 +137,7 @@ def migrate_current() -> None:
         finally:
             await engine.dispose()
 
-    with database_for(_migration_settings()) as ready:
+    with database_for(database_command_settings()) as ready:
         assert ready.database_url is not None
         current = asyncio.run(show(ready.database_url.reveal()))
     heads = migrations.head_revisions()
@@ -181,7 +162,7 @@ def token(subject: UUID | None, role: str, service: bool, ttl_hours: int) -> Non
     from adapters.auth.dev_tokens import mint_token
     from adapters.system import RandomIdGenerator, SystemClock
 
-    settings = _settings(_dev_environment())
+    settings = load_or_exit(development_environment(DEV_ONLY))
     if not settings.dev_auth_enabled or settings.supabase_jwt_secret is None:
         raise click.UsageError(
             "Dev auth is not configured (CHORUS_ENV=development, no SUPABASE_JWT_SECRET)."

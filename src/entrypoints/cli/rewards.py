@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 
 import click
@@ -20,29 +19,9 @@ import click
 from core.domain.money import Money
 from core.errors import DomainError
 from core.use_cases.rewards import MAX_RELEASE_BATCH, ReleaseSummary
+from entrypoints.cli.config import database_command_settings
 from entrypoints.cli.database import database_for
-from entrypoints.settings import Environment, Settings, SettingsError, load_settings
-
-
-def _settings() -> Settings:
-    """Production settings with ``DATABASE_URL``; without it, development settings and the
-    embedded database."""
-    environment: Environment | None = None
-    if "DATABASE_URL" not in os.environ:
-        chosen = os.environ.get("CHORUS_ENV", "development")
-        try:
-            environment = Environment(chosen)
-        except ValueError:
-            raise click.UsageError(f"CHORUS_ENV={chosen!r} is not an environment.") from None
-        if environment is Environment.PRODUCTION:
-            raise click.UsageError("DATABASE_URL is required in production.")
-    try:
-        return load_settings(environment=environment)
-    except SettingsError as error:
-        click.echo("Configuration is not valid:", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
-        sys.exit(2)
+from entrypoints.settings import Settings
 
 
 @click.group()
@@ -69,7 +48,7 @@ def release(batch_size: int, max_batches: int | None, as_json: bool) -> None:
     """Move earnings past their holding period (CHORUS_REWARD_HOLDING_HOURS, default 72)
     from pending to available. Earnings of clips hidden or removed by moderation are held
     back. Idempotent; several processes may run it at once."""
-    settings = _settings()
+    settings = database_command_settings()
     with database_for(settings) as ready:
         try:
             summary = asyncio.run(_release(ready, batch_size, max_batches))

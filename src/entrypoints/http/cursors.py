@@ -1,29 +1,17 @@
-"""Opaque pagination cursors: (timestamp, id) pairs, base64url-encoded."""
+"""Opaque pagination cursors on the wire (see ``core.domain.pagination``)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from uuid import UUID
 
-from core.errors import InvalidInput
+from core.domain.pagination import decode_position, encode_position
 
 
 def encode_cursor(at: datetime, item_id: UUID) -> str:
-    raw = f"{at.isoformat()}|{item_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_position(at, item_id)
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, item_id = raw.split("|", 1)
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, UUID(item_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from None
+    """``None`` for the first page; 422 ``invalid_cursor`` for a cursor we did not make."""
+    return decode_position(cursor) if cursor else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,31 +15,11 @@ import click
 
 from core.domain.jobs import JobRecord, JobStatus, ScheduledTaskRecord
 from core.errors import DomainError
+from entrypoints.cli.config import database_command_settings
 from entrypoints.cli.database import database_for
-from entrypoints.settings import Environment, Settings, SettingsError, load_settings
+from entrypoints.settings import Settings
 
 T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    """Production settings with ``DATABASE_URL``; without it, development settings and the
-    embedded database (like ``chorus migrate``)."""
-    environment: Environment | None = None
-    if "DATABASE_URL" not in os.environ:
-        chosen = os.environ.get("CHORUS_ENV", "development")
-        try:
-            environment = Environment(chosen)
-        except ValueError:
-            raise click.UsageError(f"CHORUS_ENV={chosen!r} is not an environment.") from None
-        if environment is Environment.PRODUCTION:
-            raise click.UsageError("DATABASE_URL is required in production.")
-    try:
-        return load_settings(environment=environment)
-    except SettingsError as error:
-        click.echo("Configuration is not valid:", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
-        sys.exit(2)
 
 
 # -- chorus worker ---------------------------------------------------------------------------
@@ -62,7 +41,7 @@ def worker(metrics_port: int | None, metrics_host: str | None) -> None:
     receipts, periodic tasks. Run as many as needed; SIGTERM finishes claimed work and stops."""
     from entrypoints.logging import configure_logging
 
-    settings = _settings()
+    settings = database_command_settings()
     configure_logging(settings.log_level)
     port = settings.worker.metrics_port if metrics_port is None else metrics_port
     with database_for(settings) as ready:
@@ -123,7 +102,7 @@ def _operate(action: Callable[[Any], Awaitable[T]]) -> T:
         finally:
             await container.engine().dispose()
 
-    with database_for(_settings()) as ready:
+    with database_for(database_command_settings()) as ready:
         try:
             return asyncio.run(run(ready))
         except DomainError as error:

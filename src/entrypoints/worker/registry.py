@@ -46,4 +46,6 @@ def build_periodic_tasks(container: Container, settings: Settings) -> PeriodicTa
     )
     tasks.register("outbox.prune", timedelta(hours=1), container.prune_outbox())
     tasks.register("push.prune_deliveries", timedelta(hours=1), container.prune_push_deliveries())
+    # Matured earnings move from pending to available; safe beside `chorus rewards release`.
+    tasks.register("rewards.release", timedelta(minutes=5), container.release_earnings())
     return tasks

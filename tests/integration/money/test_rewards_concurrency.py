@@ -298,3 +298,17 @@ async def test_the_release_command(engine, container, settings):
     assert again.stdout.strip() == "Released 0 earning(s) in 0 batch(es)."
     refused = await asyncio.to_thread(run, "--batch-size", "0")
     assert refused.exit_code == 2
+
+
+async def test_the_worker_releases_matured_earnings_every_few_minutes(engine, container, settings):
+    from datetime import timedelta
+
+    from entrypoints.worker.registry import build_periodic_tasks
+
+    await seed_rates(engine)
+    clips = await decided_in_sql(engine, 2)
+    await asyncio.gather(*(replay(container, clip) for clip in clips))
+    tasks = build_periodic_tasks(container, settings)
+    assert tasks.intervals["rewards.release"] == timedelta(minutes=5)
+    await tasks.get("rewards.release").task()
+    await assert_all_released_once(engine, 6)

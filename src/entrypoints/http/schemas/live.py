@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -11,14 +9,13 @@ from uuid import UUID
 import msgspec
 
 from core.domain.live import LiveGrants, LiveMessage, LiveRole, LiveStream
-from core.errors import InvalidInput
+from core.domain.pagination import decode_position, encode_position
 from core.ports.live_streams import Position
 from core.use_cases.live import StartStreamCommand, StreamJoin
 
 # PostgreSQL text cannot hold NUL characters: refuse them at the edge (400), not at the
 # database (500).
 NO_NUL = "^[^\\x00]*$"
-MAX_CURSOR_LENGTH = 200
 
 
 class StartStreamIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -147,25 +144,12 @@ class WebhookOut(msgspec.Struct, rename="camel"):
 
 
 def encode_cursor(position: Position | None) -> str | None:
-    if position is None:
-        return None
-    raw = msgspec.json.encode((position.at, position.id))
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return None if position is None else encode_position(position.at, position.id)
 
 
 def decode_cursor(cursor: str | None) -> Position | None:
     """The position in a cursor from ``encode_cursor``; 422 ``invalid_cursor`` otherwise."""
     if cursor is None:
         return None
-    try:
-        if len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError(cursor)
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, position_id = msgspec.json.decode(raw, type=tuple[datetime, UUID])
-        if at.tzinfo is None:
-            raise ValueError(cursor)
-    except (ValueError, binascii.Error, msgspec.DecodeError) as error:
-        raise InvalidInput(
-            "The cursor is not valid; use nextCursor from a previous page.", code="invalid_cursor"
-        ) from error
+    at, position_id = decode_position(cursor)
     return Position(at=at, id=position_id)

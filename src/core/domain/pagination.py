@@ -1,0 +1,37 @@
+"""Keyset pagination: a page ends at a ``(timestamp, id)`` position, handed to clients as an
+opaque cursor string."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from uuid import UUID
+
+from core.errors import InvalidInput
+
+MAX_CURSOR_LENGTH = 200
+
+
+def encode_position(at: datetime, item_id: UUID) -> str:
+    """An opaque cursor for the position ``(at, item_id)``."""
+    raw = f"{at.isoformat()}|{item_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> tuple[datetime, UUID]:
+    """The position in a cursor made by ``encode_position``; ``InvalidInput``
+    (``invalid_cursor``) for anything else."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError(cursor)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, item_id = raw.partition("|")
+        at = datetime.fromisoformat(stamp)
+        if at.tzinfo is None:
+            raise ValueError(cursor)
+        return at, UUID(item_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "The cursor is not valid; use nextCursor from a previous page.", code="invalid_cursor"
+        ) from None
