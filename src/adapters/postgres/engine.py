@@ -35,7 +35,9 @@ def create_engine(
                 "statement_timeout": str(statement_timeout_ms),
                 "application_name": "chorus",
             },
-            # Supabase's pooler (PgBouncer, transaction mode) cannot keep prepared statements.
+            # asyncpg's own statement cache is unused (SQLAlchemy prepares and caches
+            # statements itself; behind a transaction-mode pooler add
+            # ``?prepared_statement_cache_size=0`` to DATABASE_URL to turn that off too).
             "statement_cache_size": 0,
         },
     )
