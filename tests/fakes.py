@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -74,6 +75,9 @@ class FakeProfileRepository:
 
     async def get(self, profile_id: uuid.UUID) -> Profile | None:
         return self._staged.get(profile_id)
+
+    async def get_many(self, profile_ids: Collection[uuid.UUID]) -> Mapping[uuid.UUID, Profile]:
+        return {i: self._staged[i] for i in profile_ids if i in self._staged}
 
     async def add_if_absent(self, profile: Profile) -> bool:
         if profile.id in self._staged:

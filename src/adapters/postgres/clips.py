@@ -218,27 +218,29 @@ class PostgresValidatorStatsRepository:
         return ValidatorAccuracy(**{name: getattr(row, name) for name in ACCURACY_COUNTERS})
 
     async def add(self, deltas: Mapping[UUID, ValidatorAccuracy]) -> None:
-        # Sorted, so two transactions touching the same validators lock rows in one order
-        # and cannot deadlock.
-        for validator_id in sorted(deltas):
-            delta = deltas[validator_id]
-            values = {name: getattr(delta, name) for name in ACCURACY_COUNTERS}
-            statement = insert(validator_stats).values(
-                validator_id=validator_id, updated_at=sa.func.now(), **values
+        if not deltas:
+            return
+        # One statement, rows in validator-id order: transactions touching the same
+        # validators lock their rows in the same order and cannot deadlock.
+        rows = [
+            {"validator_id": validator_id, **_counters(deltas[validator_id])}
+            for validator_id in sorted(deltas)
+        ]
+        statement = insert(validator_stats).values(rows)
+        increments = {
+            name: getattr(validator_stats.c, name) + getattr(statement.excluded, name)
+            for name in ACCURACY_COUNTERS
+        }
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[validator_stats.c.validator_id],
+                set_={**increments, "updated_at": sa.func.now()},
             )
-            await self._connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[validator_stats.c.validator_id],
-                    set_={
-                        **{
-                            name: getattr(validator_stats.c, name)
-                            + getattr(statement.excluded, name)
-                            for name in ACCURACY_COUNTERS
-                        },
-                        "updated_at": sa.func.now(),
-                    },
-                )
-            )
+        )
+
+
+def _counters(delta: ValidatorAccuracy) -> dict[str, int]:
+    return {name: getattr(delta, name) for name in ACCURACY_COUNTERS}
 
 
 def _not_seen_by(validator_id: UUID) -> list[sa.ColumnElement[bool]]:

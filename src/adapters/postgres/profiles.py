@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +52,14 @@ class PostgresProfileRepository:
         )
         row = result.one_or_none()
         return _to_profile(row) if row else None
+
+    async def get_many(self, profile_ids: Collection[UUID]) -> Mapping[UUID, Profile]:
+        if not profile_ids:
+            return {}
+        result = await self._connection.execute(
+            sa.select(profiles).where(profiles.c.id.in_(list(profile_ids)))
+        )
+        return {row.id: _to_profile(row) for row in result}
 
     async def add_if_absent(self, profile: Profile) -> bool:
         statement = (

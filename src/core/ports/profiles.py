@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Protocol
 from uuid import UUID
 
@@ -13,6 +14,10 @@ class ProfileRepository(Protocol):
 
     async def get(self, profile_id: UUID) -> Profile | None:
         """The profile with this id, or ``None``."""
+        ...
+
+    async def get_many(self, profile_ids: Collection[UUID]) -> Mapping[UUID, Profile]:
+        """The profiles that exist among ``profile_ids``, by id (one round trip)."""
         ...
 
     async def add_if_absent(self, profile: Profile) -> bool:

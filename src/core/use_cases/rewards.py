@@ -10,7 +10,7 @@ from uuid import UUID
 
 from core.domain.clips import Clip, ClipStatus, Visibility
 from core.domain.events import DomainEvent
-from core.domain.identity import Principal, ProfileStatus, Role, ensure_role
+from core.domain.identity import Principal, Profile, ProfileStatus, Role, ensure_role
 from core.domain.ledger import JournalTransaction, reward_earned, reward_released, reward_reversed
 from core.domain.rewards import (
     RewardRules,
@@ -68,6 +68,7 @@ async def post_decision_rewards(
         decided_at=decided_at,
         rates=rates,
     )
+    earners = await uow.profiles.get_many({earning.profile_id for earning in earnings})
     transactions = [
         reward_earned(
             transaction_id=ids.new_id(),
@@ -78,7 +79,7 @@ async def post_decision_rewards(
             occurred_at=decided_at,
         )
         for earning in earnings
-        if await _may_earn(uow, earning.profile_id)
+        if _may_earn(earners.get(earning.profile_id))
     ]
     if not transactions:
         return ()
@@ -89,8 +90,8 @@ async def post_decision_rewards(
     return new
 
 
-async def _may_earn(uow: UnitOfWork, profile_id: UUID) -> bool:
-    profile = await uow.profiles.get(profile_id)
+def _may_earn(profile: Profile | None) -> bool:
+    """Suspended and banned members earn nothing (SPEC §3)."""
     return profile is not None and profile.status is ProfileStatus.ACTIVE
 
 
