@@ -293,7 +293,7 @@ PROFILE_COLUMNS = (
 )
 STATS_UPSERT = (
     "INSERT INTO validator_stats (validator_id, gold_right, gold_wrong, consensus_agreed, "
-    "consensus_disagreed, updated_at) VALUES (:{who}, 0, 0, 1, 0, now()) "
+    "consensus_disagreed) VALUES (:stat_lo, 0, 0, 1, 0), (:stat_hi, 0, 0, 1, 0) "
     "ON CONFLICT (validator_id) DO UPDATE SET "
     "gold_right = validator_stats.gold_right + excluded.gold_right, "
     "gold_wrong = validator_stats.gold_wrong + excluded.gold_wrong, "
@@ -338,13 +338,11 @@ PGBENCH_SCRIPT = "\n".join(
         "log_odds_sum = 2.772588722239781, is_gold = false, queue_rank = 0, decided_at = now() "
         "WHERE id = :clip_id;",
         "SELECT * FROM validations WHERE clip_id = :clip_id ORDER BY created_at, id;",
-        STATS_UPSERT.format(who="stat_lo"),
-        STATS_UPSERT.format(who="stat_hi"),
+        STATS_UPSERT,
         "SELECT * FROM reward_rates WHERE currency = 'NGN' AND (language IS NULL OR "
         "language = 'yo') AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now());",
-        f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = :contributor_id;",
-        f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = :first_id;",
-        f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = :voter_id;",
+        f"SELECT {PROFILE_COLUMNS} FROM profiles "
+        "WHERE id IN (:contributor_id, :first_id, :voter_id);",
         # the ledger's three unnest inserts (adapters/postgres/ledger.py)
         "INSERT INTO accounts (id, owner_id, kind, currency, balance_minor, "
         "lifetime_earned_minor) SELECT id, owner_id, kind, currency, kept, kept FROM unnest("
