@@ -116,13 +116,18 @@ class ClipTally:
         """A gold clip set by an admin with a known ``verdict``."""
         return cls(status=ClipStatus.deciding(verdict), is_gold=True)
 
-    def as_gold(self) -> ClipTally:
-        """Promote a decided clip to gold; pending and disputed clips have no known verdict."""
-        if self.status.verdict is None:
+    def as_gold(self, verdict: Verdict) -> ClipTally:
+        """Use the clip as gold with its true ``verdict``: a pending or disputed clip is
+        decided by it; a decided clip keeps its status, which must already stand for
+        ``verdict`` (otherwise moderation corrects it first)."""
+        known = self.status.verdict
+        if known is not None and known is not verdict:
             raise Conflict(
-                "Only an accepted or rejected clip can become gold.", code="clip_not_decided"
+                f"The clip was decided {self.status.value}; moderate it before using it "
+                "as gold with the opposite verdict.",
+                code="verdict_mismatch",
             )
-        return replace(self, is_gold=True)
+        return replace(self, status=ClipStatus.deciding(verdict), is_gold=True)
 
     def with_counted_vote(self, verdict: Verdict, log_odds: float) -> ClipTally:
         """The tally plus one counted vote of ``verdict`` carrying ``log_odds`` (≥ 0) of

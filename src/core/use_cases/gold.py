@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from core.domain.accuracy import ValidatorAccuracy
-from core.domain.clips import Clip, ClipStatus, Verdict
+from core.domain.clips import Clip, Verdict
 from core.domain.identity import Principal, Role, ensure_role
 from core.domain.rewards import RewardRules
 from core.domain.validation import (
@@ -15,7 +15,7 @@ from core.domain.validation import (
     accuracy_deltas_for_settled_clip,
     clip_decided,
 )
-from core.errors import Conflict, NotFound
+from core.errors import NotFound
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
 from core.ports.unit_of_work import UnitOfWork
@@ -46,17 +46,11 @@ class MarkGold:
             if clip is None or not clip.is_visible:
                 raise NotFound("Clip not found.", code="clip_not_found")
             now = self.clock.now()
-            known = clip.tally.status.verdict
-            if known is not None and known is not verdict:
-                raise Conflict(
-                    f"The clip was decided {clip.status.value}; moderate it before using it "
-                    "as gold with the opposite verdict.",
-                    code="verdict_mismatch",
-                )
-            tally = replace(clip.tally, status=ClipStatus.deciding(verdict), is_gold=True)
-            decided_at = clip.decided_at if known is not None else now
+            tally = clip.tally.as_gold(verdict)
+            decided_now = clip.status.verdict is None  # pending or disputed until now
+            decided_at = now if decided_now else clip.decided_at
             await uow.clips.save_tally(clip.id, tally, 0, decided_at)
-            if known is None:
+            if decided_now:
                 votes = await uow.votes.for_clip(clip.id)
                 await uow.validator_stats.add(accuracy_deltas_for_settled_clip(votes, tally.status))
                 uow.record(clip_decided(self.ids.new_id(), clip, tally.status, votes, now, "admin"))

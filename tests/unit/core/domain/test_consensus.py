@@ -257,11 +257,18 @@ def test_gold_clips_never_change_status(
     assert tally.status.verdict is gold
 
 
-def test_only_decided_clips_become_gold() -> None:
-    assert ClipTally(status=ClipStatus.ACCEPTED).as_gold().is_gold
-    for status in (ClipStatus.PENDING, ClipStatus.DISPUTED):
+@given(status=st.sampled_from(list(ClipStatus)), verdict=verdicts)
+def test_gold_keeps_a_decision_and_decides_the_undecided(
+    status: ClipStatus, verdict: Verdict
+) -> None:
+    tally = ClipTally(status=status)
+    if status.verdict is not None and status.verdict is not verdict:
         with pytest.raises(Conflict):
-            ClipTally(status=status).as_gold()
+            tally.as_gold(verdict)
+        return
+    gold = tally.as_gold(verdict)
+    assert gold.is_gold
+    assert gold.status is ClipStatus.deciding(verdict)
 
 
 @given(policy=policies(), sequence=vote_sequences, verdict=verdicts, accuracy=accuracies)
