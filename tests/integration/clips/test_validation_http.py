@@ -228,3 +228,13 @@ async def test_gold_admin_endpoints_are_admin_only(client, engine):
     other = (await client.get("/me", headers=member_headers())).json()["id"]
     peek = await client.get(f"/admin/validators/{other}/standing", headers=member_headers())
     assert_problem(peek, 403)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"clipId": "nope"}, 400), ({}, 400), ({"clipId": str(uuid.uuid4())}, 404)],
+)
+async def test_bad_skips_are_refused_and_nothing_is_recorded(client, engine, body, status):
+    response = await client.post("/monetization/skip", json=body, headers=member_headers())
+    assert_problem(response, status)
+    assert await scalar(engine, "SELECT count(*) FROM clip_skips") == 0
