@@ -16,7 +16,8 @@ Not a test: run it by hand. What it does, in one run:
    events, in process) and prints them next to the pgbench script's;
 4. runs the real app (``uvicorn entrypoints.http.app:create_app --factory`` on 127.0.0.1,
    ``--instances`` processes on consecutive ports, as behind a load balancer) and drives it
-   with async httpx clients (``--concurrency`` requests in flight, spread evenly, at most
+   with a lean keep-alive client (``bench/lean_client.py``; ``--concurrency`` connections,
+   one request in flight on each, spread evenly over the instances, at most
    ``--requests`` votes or ``--duration`` seconds);
 5. runs the same statements with ``pgbench -M prepared`` (prepared once per connection, as
    SQLAlchemy's asyncpg dialect does with its own statement cache) with as many clients, for
@@ -53,6 +54,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from lean_client import LeanConnection  # bench/lean_client.py, beside this script
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -429,7 +431,7 @@ def run_pgbench(url: str, script: Path, clients: int, per_client: int) -> float:
         pgbench,
         "-n",
         "-M",
-        "extended",
+        "prepared",
         "-c",
         str(clients),
         "-j",
@@ -568,12 +570,10 @@ async def drive(
         queue.put_nowait(vote)
     latencies: list[float] = []
     failures = 0
-    share = -(-concurrency // len(bases))
-    limits = httpx.Limits(max_connections=share, max_keepalive_connections=share)
-    clients = [httpx.AsyncClient(base_url=base, limits=limits, timeout=30) for base in bases]
+    connections = [LeanConnection(bases[n % len(bases)]) for n in range(concurrency)]
     stop_at = time.monotonic() + duration
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(connection: LeanConnection) -> None:
         nonlocal failures
         while time.monotonic() < stop_at:
             try:
@@ -581,22 +581,22 @@ async def drive(
             except asyncio.QueueEmpty:
                 return
             began = time.perf_counter()
-            response = await client.post(
+            response = await connection.post_json(
                 "/monetization/validate",
-                json={"clipId": str(vote.clip), "verdict": "valid"},
-                headers={"Authorization": f"Bearer {tokens[vote.voter]}"},
+                {"clipId": str(vote.clip), "verdict": "valid"},
+                {"Authorization": f"Bearer {tokens[vote.voter]}"},
             )
             latencies.append(time.perf_counter() - began)
-            if response.status_code != 200 or not response.json().get("decided"):
+            if response.status != 200 or not response.json().get("decided"):
                 failures += 1
 
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(clients[n % len(clients)]) for n in range(concurrency)))
+        await asyncio.gather(*(worker(connection) for connection in connections))
         elapsed = time.perf_counter() - started
     finally:
-        for client in clients:
-            await client.aclose()
+        for connection in connections:
+            await connection.aclose()
     return HttpResult(len(latencies), elapsed, latencies, failures)
 
 

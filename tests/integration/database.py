@@ -13,7 +13,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 
-async def _admin(url: str) -> asyncpg.Connection:
+async def admin_connection(url: str) -> asyncpg.Connection:
     parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql")
     return await asyncpg.connect(parsed.render_as_string(hide_password=False))
 
@@ -39,7 +39,7 @@ async def throwaway_database(scratch: Path) -> AsyncIterator[str]:
 
 
 async def _admin_execute(server_url: str, statement: str) -> None:
-    admin = await _admin(server_url)
+    admin = await admin_connection(server_url)
     try:
         await admin.execute(statement)
     finally:

@@ -26,6 +26,43 @@ from core.domain.validation import VoteRecord
 
 ACCURACY_COUNTERS = ("gold_right", "gold_wrong", "consensus_agreed", "consensus_disagreed")
 
+# The statements a vote runs are built once: SQLAlchemy then only looks up its compiled
+# form, instead of building, hashing and matching a new expression on every call.
+_CLIP_BY_ID = sa.select(voice_clips).where(voice_clips.c.id == sa.bindparam("clip_id"))
+_CLIP_BY_ID_FOR_UPDATE = _CLIP_BY_ID.with_for_update()
+_SAVE_TALLY = sa.update(voice_clips).where(voice_clips.c.id == sa.bindparam("clip_id"))
+_ADD_VOTE = (
+    insert(validations)
+    .on_conflict_do_nothing(constraint="validations_one_per_validator")
+    .returning(validations.c.id)
+)
+_VOTES_FOR_CLIP = (
+    sa.select(validations)
+    .where(validations.c.clip_id == sa.bindparam("clip_id"))
+    .order_by(validations.c.created_at, validations.c.id)
+)
+_STATS_OF = sa.select(validator_stats).where(
+    validator_stats.c.validator_id == sa.bindparam("validator_id")
+)
+# One statement, rows in validator-id order: transactions touching the same validators lock
+# their rows in the same order and cannot deadlock.
+_ADD_TO_STATS = sa.text(
+    "INSERT INTO validator_stats (validator_id, gold_right, gold_wrong, consensus_agreed, "
+    "consensus_disagreed, updated_at) "
+    "SELECT validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed, now() "
+    "FROM unnest(CAST(:validator_ids AS uuid[]), CAST(:gold_right AS integer[]), "
+    "CAST(:gold_wrong AS integer[]), CAST(:consensus_agreed AS integer[]), "
+    "CAST(:consensus_disagreed AS integer[])) "
+    "AS d(validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed) "
+    "ORDER BY validator_id "
+    "ON CONFLICT (validator_id) DO UPDATE SET "
+    "gold_right = validator_stats.gold_right + excluded.gold_right, "
+    "gold_wrong = validator_stats.gold_wrong + excluded.gold_wrong, "
+    "consensus_agreed = validator_stats.consensus_agreed + excluded.consensus_agreed, "
+    "consensus_disagreed = validator_stats.consensus_disagreed + excluded.consensus_disagreed, "
+    "updated_at = now()"
+)
+
 
 def _to_clip(row: sa.Row[Any]) -> Clip:
     return Clip(
@@ -114,11 +151,10 @@ class PostgresClipRepository:
         return (await self._connection.execute(statement)).scalar_one_or_none() is not None
 
     async def get(self, clip_id: UUID) -> Clip | None:
-        return await self._one(sa.select(voice_clips).where(voice_clips.c.id == clip_id))
+        return await self._one(_CLIP_BY_ID, {"clip_id": clip_id})
 
     async def get_for_update(self, clip_id: UUID) -> Clip | None:
-        query = sa.select(voice_clips).where(voice_clips.c.id == clip_id).with_for_update()
-        return await self._one(query)
+        return await self._one(_CLIP_BY_ID_FOR_UPDATE, {"clip_id": clip_id})
 
     async def by_client_id(self, contributor_id: UUID, client_id: UUID) -> Clip | None:
         return await self._one(
@@ -144,13 +180,13 @@ class PostgresClipRepository:
         self, clip_id: UUID, tally: ClipTally, queue_rank: int, decided_at: datetime | None
     ) -> None:
         await self._connection.execute(
-            sa.update(voice_clips)
-            .where(voice_clips.c.id == clip_id)
-            .values(_tally_values(tally, queue_rank, decided_at))
+            _SAVE_TALLY, {"clip_id": clip_id, **_tally_values(tally, queue_rank, decided_at)}
         )
 
-    async def _one(self, query: sa.Select[Any]) -> Clip | None:
-        row = (await self._connection.execute(query)).one_or_none()
+    async def _one(
+        self, query: sa.Select[Any], parameters: Mapping[str, Any] | None = None
+    ) -> Clip | None:
+        row = (await self._connection.execute(query, parameters)).one_or_none()
         return _to_clip(row) if row else None
 
 
@@ -161,29 +197,20 @@ class PostgresVoteRepository:
         self._connection = connection
 
     async def add_if_absent(self, vote: VoteRecord) -> bool:
-        statement = (
-            insert(validations)
-            .values(
-                id=vote.id,
-                clip_id=vote.clip_id,
-                validator_id=vote.validator_id,
-                verdict=vote.verdict.value,
-                outcome=vote.outcome.value,
-                accuracy=vote.accuracy,
-                on_probation=vote.on_probation,
-                created_at=vote.created_at,
-            )
-            .on_conflict_do_nothing(constraint="validations_one_per_validator")
-            .returning(validations.c.id)
-        )
-        return (await self._connection.execute(statement)).scalar_one_or_none() is not None
+        row = {
+            "id": vote.id,
+            "clip_id": vote.clip_id,
+            "validator_id": vote.validator_id,
+            "verdict": vote.verdict.value,
+            "outcome": vote.outcome.value,
+            "accuracy": vote.accuracy,
+            "on_probation": vote.on_probation,
+            "created_at": vote.created_at,
+        }
+        return (await self._connection.execute(_ADD_VOTE, row)).scalar_one_or_none() is not None
 
     async def for_clip(self, clip_id: UUID) -> Sequence[VoteRecord]:
-        rows = await self._connection.execute(
-            sa.select(validations)
-            .where(validations.c.clip_id == clip_id)
-            .order_by(validations.c.created_at, validations.c.id)
-        )
+        rows = await self._connection.execute(_VOTES_FOR_CLIP, {"clip_id": clip_id})
         return [_to_vote(row) for row in rows]
 
 
@@ -208,11 +235,8 @@ class PostgresValidatorStatsRepository:
         self._connection = connection
 
     async def get(self, validator_id: UUID) -> ValidatorAccuracy:
-        row = (
-            await self._connection.execute(
-                sa.select(validator_stats).where(validator_stats.c.validator_id == validator_id)
-            )
-        ).one_or_none()
+        result = await self._connection.execute(_STATS_OF, {"validator_id": validator_id})
+        row = result.one_or_none()
         if row is None:
             return ValidatorAccuracy()
         return ValidatorAccuracy(**{name: getattr(row, name) for name in ACCURACY_COUNTERS})
@@ -220,27 +244,11 @@ class PostgresValidatorStatsRepository:
     async def add(self, deltas: Mapping[UUID, ValidatorAccuracy]) -> None:
         if not deltas:
             return
-        # One statement, rows in validator-id order: transactions touching the same
-        # validators lock their rows in the same order and cannot deadlock.
-        rows = [
-            {"validator_id": validator_id, **_counters(deltas[validator_id])}
-            for validator_id in sorted(deltas)
-        ]
-        statement = insert(validator_stats).values(rows)
-        increments = {
-            name: getattr(validator_stats.c, name) + getattr(statement.excluded, name)
-            for name in ACCURACY_COUNTERS
-        }
-        await self._connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[validator_stats.c.validator_id],
-                set_={**increments, "updated_at": sa.func.now()},
-            )
-        )
-
-
-def _counters(delta: ValidatorAccuracy) -> dict[str, int]:
-    return {name: getattr(delta, name) for name in ACCURACY_COUNTERS}
+        ordered = sorted(deltas)
+        parameters: dict[str, list[Any]] = {"validator_ids": ordered}
+        for name in ACCURACY_COUNTERS:
+            parameters[name] = [getattr(deltas[validator_id], name) for validator_id in ordered]
+        await self._connection.execute(_ADD_TO_STATS, parameters)
 
 
 def _not_seen_by(validator_id: UUID) -> list[sa.ColumnElement[bool]]:

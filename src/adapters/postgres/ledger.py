@@ -374,6 +374,14 @@ def _to_rate_record(row: sa.Row[Any]) -> RateRecord:
     )
 
 
+_RATES_IN_FORCE = sa.select(reward_rates).where(
+    reward_rates.c.currency == sa.bindparam("currency"),
+    sa.or_(reward_rates.c.language.is_(None), reward_rates.c.language == sa.bindparam("language")),
+    reward_rates.c.valid_from <= sa.bindparam("at"),
+    sa.or_(reward_rates.c.valid_to.is_(None), reward_rates.c.valid_to > sa.bindparam("at")),
+)
+
+
 class PostgresRewardRateRepository:
     """Implements ``core.ports.ledger.RewardRateRepository``."""
 
@@ -382,12 +390,7 @@ class PostgresRewardRateRepository:
 
     async def in_force(self, *, currency: str, language: str, at: datetime) -> Sequence[RewardRate]:
         rows = await self._connection.execute(
-            sa.select(reward_rates).where(
-                reward_rates.c.currency == currency,
-                sa.or_(reward_rates.c.language.is_(None), reward_rates.c.language == language),
-                reward_rates.c.valid_from <= at,
-                sa.or_(reward_rates.c.valid_to.is_(None), reward_rates.c.valid_to > at),
-            )
+            _RATES_IN_FORCE, {"currency": currency, "language": language, "at": at}
         )
         return [_to_rate_record(row).rate for row in rows]
 

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.postgres.tables import outbox
 from core.domain.events import DomainEvent
+
+# One statement whatever the number of events: a commit writes its events in one round trip.
+_INSERT_EVENTS = sa.text(
+    "INSERT INTO outbox (id, name, payload, occurred_at, status, attempts, available_at, "
+    "created_at) "
+    "SELECT id, name, CAST(payload AS jsonb), occurred_at, 'pending', 0, occurred_at, "
+    "occurred_at FROM unnest(CAST(:ids AS uuid[]), CAST(:names AS text[]), "
+    "CAST(:payloads AS text[]), CAST(:occurred_at AS timestamptz[])) "
+    "AS e(id, name, payload, occurred_at)"
+)
 
 
 async def write_events(connection: AsyncConnection, events: Sequence[DomainEvent]) -> None:
     """Insert ``events`` as pending outbox rows, on the caller's transaction."""
     if not events:
         return
-    rows = [
+    await connection.execute(
+        _INSERT_EVENTS,
         {
-            "id": event.id,
-            "name": event.name,
-            "payload": dict(event.payload),
-            "occurred_at": event.occurred_at,
-            "status": "pending",
-            "attempts": 0,
-            "available_at": event.occurred_at,
-            "created_at": event.occurred_at,
-        }
-        for event in events
-    ]
-    await connection.execute(outbox.insert(), rows)
+            "ids": [event.id for event in events],
+            "names": [event.name for event in events],
+            "payloads": [json.dumps(dict(event.payload)) for event in events],
+            "occurred_at": [event.occurred_at for event in events],
+        },
+    )

@@ -7,11 +7,18 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres.tables import profiles
 from core.domain.identity import Profile, ProfileStatus, Role
+
+_PROFILE_BY_ID = sa.select(profiles).where(profiles.c.id == sa.bindparam("profile_id"))
+# ``= ANY(array)``: one statement text (and one prepared statement) for any number of ids.
+_PROFILES_BY_IDS = sa.select(profiles).where(
+    profiles.c.id == sa.func.any(sa.bindparam("profile_ids", type_=pg.ARRAY(pg.UUID)))
+)
 
 
 def _to_profile(row: sa.Row[Any]) -> Profile:
@@ -47,9 +54,7 @@ class PostgresProfileRepository:
         self._connection = connection
 
     async def get(self, profile_id: UUID) -> Profile | None:
-        result = await self._connection.execute(
-            sa.select(profiles).where(profiles.c.id == profile_id)
-        )
+        result = await self._connection.execute(_PROFILE_BY_ID, {"profile_id": profile_id})
         row = result.one_or_none()
         return _to_profile(row) if row else None
 
@@ -57,7 +62,7 @@ class PostgresProfileRepository:
         if not profile_ids:
             return {}
         result = await self._connection.execute(
-            sa.select(profiles).where(profiles.c.id.in_(list(profile_ids)))
+            _PROFILES_BY_IDS, {"profile_ids": sorted(set(profile_ids))}
         )
         return {row.id: _to_profile(row) for row in result}
 
