@@ -295,7 +295,12 @@ PROFILE_COLUMNS = (
 )
 STATS_UPSERT = (
     "INSERT INTO validator_stats (validator_id, gold_right, gold_wrong, consensus_agreed, "
-    "consensus_disagreed) VALUES (:stat_lo, 0, 0, 1, 0), (:stat_hi, 0, 0, 1, 0) "
+    "consensus_disagreed, updated_at) "
+    "SELECT validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed, now() "
+    "FROM unnest(ARRAY[:stat_lo, :stat_hi]::uuid[], ARRAY[0, 0], ARRAY[0, 0], ARRAY[1, 1], "
+    "ARRAY[0, 0]) "
+    "AS d(validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed) "
+    "ORDER BY validator_id "
     "ON CONFLICT (validator_id) DO UPDATE SET "
     "gold_right = validator_stats.gold_right + excluded.gold_right, "
     "gold_wrong = validator_stats.gold_wrong + excluded.gold_wrong, "
@@ -344,10 +349,11 @@ PGBENCH_SCRIPT = "\n".join(
         "SELECT * FROM reward_rates WHERE currency = 'NGN' AND (language IS NULL OR "
         "language = 'yo') AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now());",
         f"SELECT {PROFILE_COLUMNS} FROM profiles "
-        "WHERE id IN (:contributor_id, :first_id, :voter_id);",
-        # the ledger's three unnest inserts (adapters/postgres/ledger.py)
-        "INSERT INTO accounts (id, owner_id, kind, currency, balance_minor, "
-        "lifetime_earned_minor) SELECT id, owner_id, kind, currency, kept, kept FROM unnest("
+        "WHERE id = any(ARRAY[:contributor_id, :first_id, :voter_id]::uuid[]);",
+        # the ledger's one statement (adapters/postgres/ledger.py)
+        "WITH new_accounts AS (INSERT INTO accounts (id, owner_id, kind, currency, "
+        "balance_minor, lifetime_earned_minor) SELECT id, owner_id, kind, currency, kept, kept "
+        "FROM unnest("
         + _array("uuid", [f":a{k}" for k in range(1, 5)])
         + ", "
         + _array("uuid", [f"NULLIF(:o{k}, '')" for k in range(1, 5)])
@@ -357,10 +363,10 @@ PGBENCH_SCRIPT = "\n".join(
         + _array("text", ["'NGN'"] * 4)
         + ", "
         + _array("bigint", [f"NULLIF(:b{k}, '')" for k in range(1, 5)])
-        + ") AS a(id, owner_id, kind, currency, kept) ON CONFLICT DO NOTHING;",
-        "INSERT INTO transactions (id, reference, kind, member_id, occurred_at, "
-        "closes_transaction_id, clip_id, reward_kind, memo, metadata) SELECT id, reference, "
-        "kind, member_id, occurred_at, closes, clip_id, reward_kind, memo, "
+        + ") AS a(id, owner_id, kind, currency, kept) ON CONFLICT DO NOTHING), "
+        "new_transactions AS (INSERT INTO transactions (id, reference, kind, member_id, "
+        "occurred_at, closes_transaction_id, clip_id, reward_kind, memo, metadata) SELECT id, "
+        "reference, kind, member_id, occurred_at, closes, clip_id, reward_kind, memo, "
         "CAST(metadata AS jsonb) FROM unnest("
         + ", ".join(
             [
@@ -383,9 +389,10 @@ PGBENCH_SCRIPT = "\n".join(
             ]
         )
         + ") AS t(id, reference, kind, member_id, occurred_at, closes, clip_id, reward_kind, "
-        "memo, metadata) ON CONFLICT (reference) DO NOTHING RETURNING reference;",
-        "INSERT INTO postings (transaction_id, account_id, currency, amount_minor) "
-        "SELECT * FROM unnest("
+        "memo, metadata) ON CONFLICT (reference) DO NOTHING RETURNING id, reference), "
+        "new_postings AS (INSERT INTO postings (transaction_id, account_id, currency, "
+        "amount_minor) SELECT p.transaction_id, p.account_id, p.currency, p.amount_minor "
+        "FROM unnest("
         + ", ".join(
             [
                 _array("uuid", [f":t{k}" for k in (1, 1, 2, 2, 3, 3)]),
@@ -394,7 +401,9 @@ PGBENCH_SCRIPT = "\n".join(
                 _array("bigint", [a for k in range(1, 4) for a in (f"-(:x{k}::bigint)", f":x{k}")]),
             ]
         )
-        + ");",
+        + ") WITH ORDINALITY AS p(transaction_id, account_id, currency, amount_minor, position) "
+        "WHERE p.transaction_id IN (SELECT id FROM new_transactions) ORDER BY p.position) "
+        "SELECT reference FROM new_transactions;",
         "INSERT INTO outbox (id, name, payload, occurred_at, status, attempts, available_at, "
         "created_at) VALUES "
         + ", ".join(
@@ -629,6 +638,18 @@ async def check(url: str, plan: list[Vote], decided: int) -> None:
     assert unbalanced == 0
 
 
+async def analyze(url: str) -> None:
+    """Planner statistics for the tables the warmup wrote to, as autovacuum keeps them on a
+    live database. Without them the ledger's trigger queries, planned while the journal
+    looked empty, keep scanning ``postings`` and ``transactions`` whole as they grow (each
+    connection caches those plans), and both sides measure that instead."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -656,6 +677,7 @@ async def main(args: argparse.Namespace) -> None:
         # HTTP
         with running_app(url, args.port, args.instances, args.log_level) as bases:
             await drive(bases, http_plan[1 : 1 + warmup], args.concurrency, 60)
+            await analyze(url)
             result = await drive(bases, http_plan[1 + warmup :], args.concurrency, args.duration)
         await check(url, http_plan, 1 + warmup + result.votes)
 
@@ -664,6 +686,7 @@ async def main(args: argparse.Namespace) -> None:
             script = Path(scratch) / "decisive_vote.sql"
             script.write_text(PGBENCH_SCRIPT + "\n")
             run_pgbench(url, script, args.concurrency, max(1, warmup // args.concurrency))
+            await analyze(url)
             per_client = max(1, result.votes // args.concurrency)
             tps = run_pgbench(url, script, args.concurrency, per_client)
         pgbench_votes = (per_client + max(1, warmup // args.concurrency)) * args.concurrency

@@ -9,6 +9,9 @@ algorithm decides the key source, so a token can never pick its own verification
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -20,10 +23,19 @@ from core.ports.token_verifier import VerifiedToken
 ASYMMETRIC_ALGORITHMS = frozenset({"ES256", "RS256"})
 SERVICE_ROLE = "service_role"
 SUPABASE_LEGACY_ISSUER = "supabase"
+#: How many verified tokens are remembered (least recently used ones are forgotten first).
+VERIFIED_CACHE_SIZE = 4096
 
 
 class SupabaseJwtVerifier:
-    """Implements ``core.ports.token_verifier.TokenVerifier``."""
+    """Implements ``core.ports.token_verifier.TokenVerifier``.
+
+    The app sends one access token with every request until it refreshes it, so a token that
+    passed every check is remembered (by its exact text, signature included) until it
+    expires: later requests skip decoding and signature checking, which is most of the cost
+    of authenticating a request. Nothing a later check could change is skipped: expiry is
+    checked again each time, and bans live in the profile, which is read on every request.
+    """
 
     def __init__(
         self,
@@ -35,7 +47,12 @@ class SupabaseJwtVerifier:
         leeway_seconds: int = 10,
         jwks_cache_seconds: int = 600,
         jwks_refresh_cooldown_seconds: float = 30,
+        cache_size: int = VERIFIED_CACHE_SIZE,
+        now: Callable[[], float] = time.time,
     ) -> None:
+        self._verified: OrderedDict[str, tuple[VerifiedToken, float]] = OrderedDict()
+        self._cache_size = cache_size
+        self._now = now
         self._secret = hs256_secret
         self._audience = audience
         self._issuer = issuer
@@ -55,6 +72,21 @@ class SupabaseJwtVerifier:
         )
 
     async def verify(self, token: str) -> VerifiedToken:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            verified, expires_at = remembered
+            if self._now() < expires_at + self._leeway:  # PyJWT's own expiry rule
+                self._verified.move_to_end(token)
+                return verified
+            del self._verified[token]
+            raise _refused("The bearer token has expired.", "token_expired")
+        verified, expires_at = await self._verify(token)
+        self._verified[token] = (verified, expires_at)
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return verified
+
+    async def _verify(self, token: str) -> tuple[VerifiedToken, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -75,7 +107,7 @@ class SupabaseJwtVerifier:
             raise _refused("The bearer token is not valid yet.", "token_not_yet_valid") from error
         except jwt.PyJWTError as error:
             raise _refused("The bearer token could not be verified.") from error
-        return self._identity(claims)
+        return self._identity(claims), float(claims["exp"])
 
     async def _key_for(self, algorithm: str, token: str) -> Any:
         if algorithm == "HS256":

@@ -76,31 +76,39 @@ def _domain_error(error: IntegrityError) -> Exception | None:
     return None
 
 
-# Bulk inserts as one statement each, whatever the number of rows: arrays unnested in the
-# order given. One statement per table matters for `postings`: its balance trigger runs once
-# per statement and locks the accounts of all its rows in id order.
-_INSERT_ACCOUNTS = sa.text(
-    "INSERT INTO accounts (id, owner_id, kind, currency, balance_minor, lifetime_earned_minor) "
-    "SELECT id, owner_id, kind, currency, kept, kept FROM unnest(CAST(:ids AS uuid[]), "
-    "CAST(:owner_ids AS uuid[]), CAST(:kinds AS text[]), CAST(:currencies AS text[]), "
-    "CAST(:kept AS bigint[])) AS a(id, owner_id, kind, currency, kept) "
-    "ON CONFLICT DO NOTHING"
-)
-_INSERT_TRANSACTIONS = sa.text(
-    "INSERT INTO transactions (id, reference, kind, member_id, occurred_at, "
-    "closes_transaction_id, clip_id, reward_kind, memo, metadata) "
-    "SELECT id, reference, kind, member_id, occurred_at, closes, clip_id, reward_kind, memo, "
-    "CAST(metadata AS jsonb) FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]), "
-    "CAST(:kinds AS text[]), CAST(:member_ids AS uuid[]), CAST(:occurred_at AS timestamptz[]), "
-    "CAST(:closes AS uuid[]), CAST(:clip_ids AS uuid[]), CAST(:reward_kinds AS text[]), "
-    "CAST(:memos AS text[]), CAST(:metadata AS text[])) AS t(id, reference, kind, member_id, "
-    "occurred_at, closes, clip_id, reward_kind, memo, metadata) "
-    "ON CONFLICT (reference) DO NOTHING RETURNING reference"
-)
-_INSERT_POSTINGS = sa.text(
-    "INSERT INTO postings (transaction_id, account_id, currency, amount_minor) "
-    "SELECT * FROM unnest(CAST(:transaction_ids AS uuid[]), CAST(:account_ids AS uuid[]), "
-    "CAST(:currencies AS text[]), CAST(:amounts AS bigint[]))"
+# A batch of transactions is posted by one statement, whatever its size: arrays unnested in
+# the order given, each table written by one data-modifying CTE. Postings go in only for the
+# transactions inserted now (a replayed reference inserts nothing), in the order posted, so a
+# transaction reads back exactly as it was posted. That `postings` gets one INSERT matters:
+# its balance trigger runs once per statement, after every CTE, and locks the accounts of all
+# its rows in id order.
+_POST_TRANSACTIONS = sa.text(
+    "WITH new_accounts AS ("
+    " INSERT INTO accounts (id, owner_id, kind, currency, balance_minor, lifetime_earned_minor)"
+    " SELECT id, owner_id, kind, currency, kept, kept FROM unnest(CAST(:account_ids AS uuid[]),"
+    " CAST(:owner_ids AS uuid[]), CAST(:account_kinds AS text[]),"
+    " CAST(:account_currencies AS text[]), CAST(:kept AS bigint[]))"
+    " AS a(id, owner_id, kind, currency, kept)"
+    " ON CONFLICT DO NOTHING"
+    "), new_transactions AS ("
+    " INSERT INTO transactions (id, reference, kind, member_id, occurred_at,"
+    " closes_transaction_id, clip_id, reward_kind, memo, metadata)"
+    " SELECT id, reference, kind, member_id, occurred_at, closes, clip_id, reward_kind, memo,"
+    " CAST(metadata AS jsonb) FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[]),"
+    " CAST(:kinds AS text[]), CAST(:member_ids AS uuid[]), CAST(:occurred_at AS timestamptz[]),"
+    " CAST(:closes AS uuid[]), CAST(:clip_ids AS uuid[]), CAST(:reward_kinds AS text[]),"
+    " CAST(:memos AS text[]), CAST(:metadata AS text[])) AS t(id, reference, kind, member_id,"
+    " occurred_at, closes, clip_id, reward_kind, memo, metadata)"
+    " ON CONFLICT (reference) DO NOTHING RETURNING id, reference"
+    "), new_postings AS ("
+    " INSERT INTO postings (transaction_id, account_id, currency, amount_minor)"
+    " SELECT p.transaction_id, p.account_id, p.currency, p.amount_minor"
+    " FROM unnest(CAST(:posting_transaction_ids AS uuid[]), CAST(:posting_account_ids AS uuid[]),"
+    " CAST(:posting_currencies AS text[]), CAST(:posting_amounts AS bigint[]))"
+    " WITH ORDINALITY AS p(transaction_id, account_id, currency, amount_minor, position)"
+    " WHERE p.transaction_id IN (SELECT id FROM new_transactions)"
+    " ORDER BY p.position"
+    ") SELECT reference FROM new_transactions"
 )
 
 
@@ -141,26 +149,23 @@ class PostgresLedgerRepository:
         return tuple(flags)
 
     async def _insert(self, batch: list[JournalTransaction]) -> set[str]:
-        """Insert what is new; return the references inserted. Rows others may be
-        inserting at the same moment (a member's first accounts, a replayed reference) go
-        in a fixed order, so concurrent inserts wait for each other instead of
-        deadlocking."""
+        """Insert what is new in one statement; return the references inserted. Rows others
+        may be inserting at the same moment (a member's first accounts, a replayed reference)
+        go in a fixed order (accounts by id, transactions by reference), so concurrent inserts
+        wait for each other instead of deadlocking."""
         touched = sorted({p.account for tx in batch for p in tx.postings}, key=account_id)
-        await self._connection.execute(
-            _INSERT_ACCOUNTS,
+        ordered = sorted(batch, key=lambda tx: tx.reference)
+        # In the order posted, so a transaction reads back exactly as it was posted.
+        posted = [(tx, posting) for tx in batch for posting in tx.postings]
+        inserted = await self._connection.execute(
+            _POST_TRANSACTIONS,
             {
-                "ids": [account_id(account) for account in touched],
+                "account_ids": [account_id(account) for account in touched],
                 "owner_ids": [account.owner_id for account in touched],
-                "kinds": [account.kind.value for account in touched],
-                "currencies": [account.currency for account in touched],
+                "account_kinds": [account.kind.value for account in touched],
+                "account_currencies": [account.currency for account in touched],
                 # Member accounts start at zero; platform accounts keep no running balance.
                 "kept": [None if account.owner_id is None else 0 for account in touched],
-            },
-        )
-        ordered = sorted(batch, key=lambda tx: tx.reference)
-        inserted = await self._connection.execute(
-            _INSERT_TRANSACTIONS,
-            {
                 "ids": [tx.id for tx in ordered],
                 "references": [tx.reference for tx in ordered],
                 "kinds": [tx.kind.value for tx in ordered],
@@ -171,22 +176,13 @@ class PostgresLedgerRepository:
                 "reward_kinds": [tx.metadata.get("reward_kind") for tx in ordered],
                 "memos": [tx.memo for tx in ordered],
                 "metadata": [json.dumps(dict(tx.metadata)) for tx in ordered],
+                "posting_transaction_ids": [tx.id for tx, _ in posted],
+                "posting_account_ids": [account_id(p.account) for _, p in posted],
+                "posting_currencies": [p.amount.currency for _, p in posted],
+                "posting_amounts": [p.amount.amount_minor for _, p in posted],
             },
         )
-        new = set(inserted.scalars())
-        # In the order posted, so a transaction reads back exactly as it was posted.
-        posted = [(tx, posting) for tx in batch if tx.reference in new for posting in tx.postings]
-        if posted:
-            await self._connection.execute(
-                _INSERT_POSTINGS,
-                {
-                    "transaction_ids": [tx.id for tx, _ in posted],
-                    "account_ids": [account_id(p.account) for _, p in posted],
-                    "currencies": [p.amount.currency for _, p in posted],
-                    "amounts": [p.amount.amount_minor for _, p in posted],
-                },
-            )
-        return new
+        return set(inserted.scalars())
 
     async def _check_replays(self, candidates: list[JournalTransaction]) -> None:
         if not candidates:

@@ -21,11 +21,15 @@ from adapters.postgres.notifications import PostgresNotificationRepository
 from adapters.postgres.outbox import write_events
 from adapters.postgres.profiles import PostgresProfileRepository
 from adapters.postgres.push_tokens import PostgresPushTokenRepository
+from adapters.postgres.shared_connection import SharedConnection, shared_connection_for
 from core.domain.events import DomainEvent
 
 
 class PostgresUnitOfWork:
-    """Implements ``core.ports.unit_of_work.UnitOfWork``. Not reusable: make one per use."""
+    """Implements ``core.ports.unit_of_work.UnitOfWork``. Not reusable: make one per use.
+
+    Inside ``one_connection_per_request`` it borrows the request's connection instead of
+    checking one out of the pool (adapters/postgres/shared_connection.py)."""
 
     profiles: PostgresProfileRepository
     live_streams: PostgresLiveStreamRepository
@@ -43,6 +47,7 @@ class PostgresUnitOfWork:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
+        self._shared: SharedConnection | None = None
         self._events: list[DomainEvent] = []
 
     @property
@@ -52,9 +57,17 @@ class PostgresUnitOfWork:
         return self._connection
 
     async def __aenter__(self) -> Self:
-        async with storage_errors():
-            self._connection = await self._engine.connect()
-            self._transaction = await self._connection.begin()
+        self._shared = shared_connection_for(self._engine)
+        try:
+            async with storage_errors():
+                if self._shared is not None:
+                    self._connection = await self._shared.borrow()
+                else:
+                    self._connection = await self._engine.connect()
+                self._transaction = await self._connection.begin()
+        except BaseException:
+            await self._let_go()
+            raise
         self.profiles = PostgresProfileRepository(self._connection)
         self.live_streams = PostgresLiveStreamRepository(self._connection)
         self.clips = PostgresClipRepository(self._connection)
@@ -78,11 +91,17 @@ class PostgresUnitOfWork:
             if self._transaction is not None and self._transaction.is_active:
                 await self._transaction.rollback()
         finally:
-            if self._connection is not None:
-                await self._connection.close()
-            self._connection = None
+            await self._let_go()
             self._transaction = None
             self._events.clear()
+
+    async def _let_go(self) -> None:
+        connection, shared = self._connection, self._shared
+        self._connection = self._shared = None
+        if shared is not None:
+            await shared.give_back()
+        elif connection is not None:
+            await connection.close()
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

@@ -23,7 +23,7 @@ from entrypoints.http.controllers.notifications import NotificationsController
 from entrypoints.http.controllers.validation import ValidationController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.media_types import require_declared_media_type
-from entrypoints.http.middleware import RequestContextMiddleware
+from entrypoints.http.middleware import OneConnectionPerRequest, RequestContextMiddleware
 from entrypoints.http.openapi import openapi_config
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings
@@ -88,5 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     # Outermost, around Litestar's own exception handling, so routing errors (404, 405) and
     # CORS answers carry a request id and an access-log line too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestContextMiddleware(
+        OneConnectionPerRequest(app.asgi_handler, container.engine)
+    )
     return app

@@ -1,13 +1,17 @@
-"""Request context: request id in, request id out, one structured access-log line."""
+"""Request context (request id in and out, one structured access-log line) and one database
+connection per request."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.postgres.shared_connection import one_connection_per_request
 from entrypoints.http.request_context import (
     REQUEST_ID_HEADER,
     accept_or_make_request_id,
@@ -53,3 +57,26 @@ class RequestContextMiddleware:
             )
             structlog.contextvars.unbind_contextvars("request_id")
             current_request_id.reset(token)
+
+
+class OneConnectionPerRequest:
+    """Pure ASGI middleware: the units of work of one request share one pooled connection
+    (``adapters.postgres.shared_connection``), checked out when the first one opens and
+    returned as soon as the response starts, so a long streamed response holds none."""
+
+    def __init__(self, app: ASGIApp, engine: Callable[[], AsyncEngine]) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
+            await self.app(scope, receive, send)
+            return
+        async with one_connection_per_request(self.engine()) as shared:
+
+            async def send_releasing(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await shared.release()
+                await send(message)
+
+            await self.app(scope, receive, send_releasing)

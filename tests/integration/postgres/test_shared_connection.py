@@ -1,0 +1,107 @@
+"""One pooled connection per request: units of work take turns on it, each with its own
+transaction; one opened while another is open gets its own; it goes back to the pool when the
+response starts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.postgres.shared_connection import one_connection_per_request
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from tests.tokens import member_headers
+
+BACKEND_PID = sa.text("SELECT pg_backend_pid()")
+
+
+def count_checkouts(engine: AsyncEngine) -> list[int]:
+    checkouts: list[int] = []
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    return checkouts
+
+
+async def test_a_request_checks_out_one_connection_for_all_its_units_of_work(
+    make_app: Callable[..., Litestar],
+) -> None:
+    app = make_app()
+    engine = app.state.container.engine()
+    checkouts = count_checkouts(engine)
+    headers = member_headers()
+    async with AsyncTestClient(app) as client:
+        # identify the caller (creating the profile: two units of work), then the balance
+        assert (await client.get("/monetization/balance", headers=headers)).status_code == 200
+        assert len(checkouts) == 1
+        assert (await client.get("/monetization/balance", headers=headers)).status_code == 200
+        assert len(checkouts) == 2
+        assert (await client.get("/health")).status_code == 200
+        assert len(checkouts) == 2  # nothing checked out for a request that needs no database
+    assert engine.pool.checkedout() == 0
+
+
+async def test_units_of_work_take_turns_on_the_shared_connection(engine: AsyncEngine) -> None:
+    async with one_connection_per_request(engine):
+        async with PostgresUnitOfWork(engine) as first:
+            first_pid = (await first.connection.execute(BACKEND_PID)).scalar_one()
+        async with PostgresUnitOfWork(engine) as second:
+            second_pid = (await second.connection.execute(BACKEND_PID)).scalar_one()
+        assert first_pid == second_pid
+    assert engine.pool.checkedout() == 0
+
+
+async def test_a_unit_of_work_opened_inside_another_gets_its_own_connection(
+    engine: AsyncEngine,
+) -> None:
+    async with one_connection_per_request(engine):
+        async with PostgresUnitOfWork(engine) as outer:
+            async with PostgresUnitOfWork(engine) as inner:
+                inner_pid = (await inner.connection.execute(BACKEND_PID)).scalar_one()
+            outer_pid = (await outer.connection.execute(BACKEND_PID)).scalar_one()
+        assert inner_pid != outer_pid
+    assert engine.pool.checkedout() == 0
+
+
+async def test_each_unit_of_work_keeps_its_own_transaction(engine: AsyncEngine) -> None:
+    profile = uuid.uuid4()
+    insert = sa.text(
+        "INSERT INTO profiles (id, role, status, languages, created_at, updated_at) "
+        "VALUES (:id, 'member', 'active', '{}', now(), now())"
+    )
+    async with one_connection_per_request(engine):
+
+        async def fail_before_committing() -> None:
+            async with PostgresUnitOfWork(engine) as failing:
+                await failing.connection.execute(insert, {"id": profile})
+                raise RuntimeError("the use case fails before committing")
+
+        with pytest.raises(RuntimeError):
+            await fail_before_committing()
+        async with PostgresUnitOfWork(engine) as reading:
+            found = await reading.profiles.get(profile)
+        assert found is None  # rolled back, not carried into the next unit of work
+        async with PostgresUnitOfWork(engine) as writing:
+            await writing.connection.execute(insert, {"id": profile})
+            await writing.commit()
+    async with PostgresUnitOfWork(engine) as reading:
+        assert await reading.profiles.get(profile) is not None
+
+
+async def test_after_release_units_of_work_use_connections_of_their_own(
+    engine: AsyncEngine,
+) -> None:
+    async with one_connection_per_request(engine) as shared:
+        async with PostgresUnitOfWork(engine) as before:
+            await before.connection.execute(BACKEND_PID)
+            await shared.release()  # the response starts while a unit of work is open
+            assert engine.pool.checkedout() == 1  # still in use until it ends
+        assert engine.pool.checkedout() == 0
+        async with PostgresUnitOfWork(engine) as after:
+            await after.connection.execute(BACKEND_PID)
+            assert engine.pool.checkedout() == 1
+    assert engine.pool.checkedout() == 0
