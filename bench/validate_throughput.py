@@ -329,10 +329,8 @@ def _earned_payload(k: int) -> str:
 PGBENCH_SCRIPT = "\n".join(
     [
         "SELECT * FROM bench_plan WHERE n = (SELECT nextval('bench_seq')) \\gset",
-        # IdentifyCaller's unit of work
-        "BEGIN;",
+        # IdentifyCaller's lookup (autocommit)
         f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = :voter_id;",
-        "ROLLBACK;",
         # SubmitVote's unit of work
         "BEGIN;",
         "SELECT * FROM voice_clips WHERE id = :clip_id FOR UPDATE;",
@@ -466,9 +464,11 @@ def run_pgbench(url: str, script: Path, clients: int, per_client: int) -> float:
 # -- the HTTP side ---------------------------------------------------------------------------
 
 
-def app_environment(url: str, log_level: str) -> dict[str, str]:
+def app_environment(url: str, log_level: str, pool_size: int) -> dict[str, str]:
     return {
         **os.environ,
+        "CHORUS_DB_POOL_SIZE": str(pool_size),
+        "CHORUS_DB_MAX_OVERFLOW": "0",
         "DATABASE_URL": url,
         "CHORUS_ENV": "test",
         "CHORUS_CONSENSUS_POLICY": "majority",
@@ -515,7 +515,9 @@ def token_for(profile_id: uuid.UUID) -> str:
 
 
 @contextlib.contextmanager
-def running_app(url: str, port: int, instances: int, log_level: str) -> Iterator[list[str]]:
+def running_app(
+    url: str, port: int, instances: int, log_level: str, pool_size: int
+) -> Iterator[list[str]]:
     """``instances`` uvicorn processes (one worker each, ports ``port``, ``port + 1``, …),
     as behind a load balancer: uvicorn's own ``--workers`` share one listening socket and
     hand a burst of new connections to whichever process wakes first, so a benchmark's
@@ -527,7 +529,7 @@ def running_app(url: str, port: int, instances: int, log_level: str) -> Iterator
                 *("--factory", "--host", "127.0.0.1", "--port", str(port + n)),
                 *("--log-level", "warning", "--no-access-log"),
             ],
-            env=app_environment(url, log_level),
+            env=app_environment(url, log_level, pool_size),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
@@ -675,7 +677,7 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  {text[:110]}")
 
         # HTTP
-        with running_app(url, args.port, args.instances, args.log_level) as bases:
+        with running_app(url, args.port, args.instances, args.log_level, args.pool_size) as bases:
             await drive(bases, http_plan[1 : 1 + warmup], args.concurrency, 60)
             await analyze(url)
             result = await drive(bases, http_plan[1 + warmup :], args.concurrency, args.duration)
@@ -699,7 +701,7 @@ async def main(args: argparse.Namespace) -> None:
         f"{result.seconds:.1f} s = {result.rate:.0f} votes/s "
         f"(p50 {statistics.median(latencies_ms):.1f} ms, p95 {percentile(latencies_ms, 0.95):.1f}"
         f" ms; {result.failures} failed) — app instances: {args.instances}, "
-        f"in flight: {args.concurrency}"
+        f"{args.pool_size} connections each, in flight: {args.concurrency}"
     )
     print(
         f"pgbench same statements: {per_client * args.concurrency} transactions = {tps:.0f} tps "
@@ -719,6 +721,13 @@ def parse() -> argparse.Namespace:
         type=int,
         default=os.cpu_count() or 2,
         help="uvicorn processes, one port each (as behind a load balancer)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=4,
+        help="database connections per app instance (CHORUS_DB_POOL_SIZE, no overflow); "
+        "docs/operations.md explains the sizing",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--log-level", default="INFO", help="the app's CHORUS_LOG_LEVEL")

@@ -89,6 +89,16 @@ class FakeProfileRepository:
         self._staged[profile.id] = profile
 
 
+class FakeProfileLookup:
+    """``ProfileLookup`` on the store: committed profiles only."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    async def get(self, profile_id: uuid.UUID) -> Profile | None:
+        return self.store.profiles.get(profile_id)
+
+
 class FakeUnitOfWork:
     """Changes are staged on a copy and published to the store only on commit."""
 

@@ -13,6 +13,7 @@ from adapters.auth.supabase_jwt import SupabaseJwtVerifier
 from adapters.blobs.local import LocalBlobStore
 from adapters.postgres.engine import create_engine
 from adapters.postgres.outbox_queue import PostgresOutboxQueue
+from adapters.postgres.profiles import PostgresProfileLookup
 from adapters.postgres.push_deliveries import PostgresPushDeliveryQueue
 from adapters.postgres.scheduled_tasks import PostgresTaskSchedule
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -114,7 +115,11 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(PostgresUnitOfWork, engine=engine)
 
     identify_caller = providers.Factory(
-        IdentifyCaller, uow_factory=unit_of_work.provider, clock=clock, ids=ids
+        IdentifyCaller,
+        uow_factory=unit_of_work.provider,
+        lookup=providers.Singleton(PostgresProfileLookup, engine=engine),
+        clock=clock,
+        ids=ids,
     )
     update_own_profile = providers.Factory(
         UpdateOwnProfile, uow_factory=unit_of_work.provider, clock=clock

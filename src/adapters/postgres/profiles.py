@@ -9,8 +9,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.postgres.errors import storage_errors
+from adapters.postgres.shared_connection import autocommit_connection
 from adapters.postgres.tables import profiles
 from core.domain.identity import Profile, ProfileStatus, Role
 
@@ -82,3 +84,16 @@ class PostgresProfileRepository:
         await self._connection.execute(
             sa.update(profiles).where(profiles.c.id == profile.id).values(values)
         )
+
+
+class PostgresProfileLookup:
+    """Implements ``core.ports.profiles.ProfileLookup``: one autocommit read."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, profile_id: UUID) -> Profile | None:
+        async with storage_errors(), autocommit_connection(self._engine) as connection:
+            result = await connection.execute(_PROFILE_BY_ID, {"profile_id": profile_id})
+            row = result.one_or_none()
+        return _to_profile(row) if row else None

@@ -80,3 +80,27 @@ async def one_connection_per_request(engine: AsyncEngine) -> AsyncIterator[Share
     finally:
         _current.reset(token)
         await shared.release()
+
+
+@contextlib.asynccontextmanager
+async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection (the request's shared one when free) whose statements each commit on
+    their own: no BEGIN and ROLLBACK round trips around a lone read."""
+    shared = shared_connection_for(engine)
+    if shared is None:
+        async with engine.connect() as own:
+            yield await own.execution_options(isolation_level="AUTOCOMMIT")
+        return
+    connection = await shared.borrow()
+    try:
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+    finally:
+        try:
+            if not connection.invalidated:
+                # Ends SQLAlchemy's own bookkeeping; in autocommit nothing goes to the server.
+                await connection.rollback()
+                await connection.execution_options(
+                    isolation_level=engine.dialect.default_isolation_level
+                )
+        finally:
+            await shared.give_back()

@@ -30,3 +30,13 @@ class ProfileRepository(Protocol):
     async def save(self, profile: Profile) -> None:
         """Write an existing profile's fields."""
         ...
+
+
+class ProfileLookup(Protocol):
+    """One profile read on its own, outside any unit of work: a single statement needs no
+    transaction around it, so this is the cheap way to answer "who is calling" on every
+    request. Sees only committed profiles."""
+
+    async def get(self, profile_id: UUID) -> Profile | None:
+        """The committed profile with this id, or ``None``."""
+        ...

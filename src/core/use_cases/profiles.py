@@ -20,6 +20,7 @@ from core.domain.identity import (
 from core.errors import NotFound, PermissionDenied
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
+from core.ports.profiles import ProfileLookup
 from core.ports.token_verifier import VerifiedToken
 from core.ports.unit_of_work import UnitOfWork
 
@@ -31,9 +32,11 @@ class IdentifyCaller:
     Rules: the service identity has no profile; a member's profile is created on first
     sight (exactly once, however many first requests race) with role ``member`` and status
     ``active``, and a ``profile.created`` event is recorded; banned members are refused.
+    A member already seen is read through ``lookup`` alone, without a unit of work.
     """
 
     uow_factory: Callable[[], UnitOfWork]
+    lookup: ProfileLookup
     clock: Clock
     ids: IdGenerator
 
@@ -46,6 +49,9 @@ class IdentifyCaller:
         return Principal(profile=profile)
 
     async def _load_or_create(self, profile_id: UUID) -> Profile:
+        known = await self.lookup.get(profile_id)
+        if known is not None:
+            return known
         async with self.uow_factory() as uow:
             existing = await uow.profiles.get(profile_id)
             if existing is not None:

@@ -4,6 +4,7 @@ response starts."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -12,9 +13,12 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.postgres.shared_connection import one_connection_per_request
+from adapters.postgres.shared_connection import (
+    autocommit_connection,
+    one_connection_per_request,
+)
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from tests.tokens import member_headers
 
@@ -104,4 +108,23 @@ async def test_after_release_units_of_work_use_connections_of_their_own(
         async with PostgresUnitOfWork(engine) as after:
             await after.connection.execute(BACKEND_PID)
             assert engine.pool.checkedout() == 1
+    assert engine.pool.checkedout() == 0
+
+
+async def in_transaction(connection: AsyncConnection) -> bool:
+    raw = await connection.get_raw_connection()
+    return bool(raw.driver_connection.is_in_transaction())
+
+
+async def test_a_lone_read_runs_without_a_transaction_and_the_next_unit_of_work_has_one(
+    engine: AsyncEngine,
+) -> None:
+    for scope in (one_connection_per_request(engine), contextlib.nullcontext()):
+        async with scope:
+            async with autocommit_connection(engine) as reading:
+                await reading.execute(BACKEND_PID)
+                assert not await in_transaction(reading)
+            async with PostgresUnitOfWork(engine) as uow:
+                await uow.connection.execute(BACKEND_PID)
+                assert await in_transaction(uow.connection)
     assert engine.pool.checkedout() == 0

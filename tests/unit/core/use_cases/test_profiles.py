@@ -17,7 +17,13 @@ from core.domain.identity import (
 from core.errors import InvalidInput, PermissionDenied
 from core.ports.token_verifier import VerifiedToken
 from core.use_cases.profiles import IdentifyCaller, SetMemberRole, UpdateOwnProfile
-from tests.fakes import FakeUnitOfWork, FixedClock, InMemoryStore, SequentialIds
+from tests.fakes import (
+    FakeProfileLookup,
+    FakeUnitOfWork,
+    FixedClock,
+    InMemoryStore,
+    SequentialIds,
+)
 
 MEMBER = uuid.UUID("5f0c7c1e-0000-4000-8000-000000000001")
 
@@ -29,7 +35,10 @@ def store() -> InMemoryStore:
 
 def identify(store: InMemoryStore, clock: FixedClock | None = None) -> IdentifyCaller:
     return IdentifyCaller(
-        uow_factory=lambda: FakeUnitOfWork(store), clock=clock or FixedClock(), ids=SequentialIds()
+        uow_factory=lambda: FakeUnitOfWork(store),
+        lookup=FakeProfileLookup(store),
+        clock=clock or FixedClock(),
+        ids=SequentialIds(),
     )
 
 
