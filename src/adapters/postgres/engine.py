@@ -56,9 +56,8 @@ def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) 
     the end of the stream and marks it closed. Refusing such a connection here makes the pool
     discard it and hand out (or open) another. This replaces ``pool_pre_ping``, which asks
     the server on every checkout: a round trip costing ~0.3 ms of CPU per checkout on the
-    2-vCPU development machine. What it cannot see —
-    a peer that vanished without closing the connection — fails the statement, and
-    SQLAlchemy then discards every connection pooled before that moment.
+    2-vCPU development machine. Neither sees a server that vanished without closing the
+    connection; a statement on it waits for TCP to give up (docs/operations.md).
     """
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("The server closed this pooled connection.")

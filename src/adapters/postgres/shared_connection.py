@@ -10,6 +10,7 @@ what a use case commits changes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
@@ -20,27 +21,35 @@ _current: ContextVar[SharedConnection | None] = ContextVar("chorus_shared_connec
 
 
 class SharedConnection:
-    """A connection lent to one unit of work at a time; see the module docstring."""
+    """A connection lent to one unit of work at a time, of the task that opened the scope;
+    see the module docstring."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Context variables are copied into tasks started inside the scope; those tasks could
+        # run units of work at the same time as this one, so they check out their own.
+        self._owner = asyncio.current_task()
         self._connection: AsyncConnection | None = None
         self._lent = False
         self._released = False
 
     @property
     def available(self) -> bool:
-        """Free to lend: not lent right now (a unit of work opened while another is open
-        gets a connection of its own) and not released yet."""
-        return not self._lent and not self._released
+        """Free to lend: asked for by the scope's own task, not lent right now (a unit of
+        work opened while another is open gets a connection of its own), not released."""
+        return not self._lent and not self._released and asyncio.current_task() is self._owner
 
     async def borrow(self) -> AsyncConnection:
         assert self.available
-        if self._connection is not None and self._connection.invalidated:
-            await self._close()
-        if self._connection is None:
-            self._connection = await self.engine.connect()
         self._lent = True
+        try:
+            if self._connection is not None and self._connection.invalidated:
+                await self._close()
+            if self._connection is None:
+                self._connection = await self.engine.connect()
+        except BaseException:
+            self._lent = False
+            raise
         return self._connection
 
     async def give_back(self) -> None:
@@ -72,7 +81,8 @@ def shared_connection_for(engine: AsyncEngine) -> SharedConnection | None:
 
 @contextlib.asynccontextmanager
 async def one_connection_per_request(engine: AsyncEngine) -> AsyncIterator[SharedConnection]:
-    """Units of work opened inside (in this task) share one connection."""
+    """Units of work opened inside, by this task, share one connection (other tasks started
+    inside check out their own)."""
     shared = SharedConnection(engine)
     token = _current.set(shared)
     try:
@@ -93,14 +103,17 @@ async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConne
         return
     connection = await shared.borrow()
     try:
+        # What the connection uses now, known without asking the server.
+        options = (
+            connection.sync_connection.get_execution_options() if connection.sync_connection else {}
+        )
+        previous = options.get("isolation_level", connection.default_isolation_level)
         yield await connection.execution_options(isolation_level="AUTOCOMMIT")
     finally:
         try:
             if not connection.invalidated:
                 # Ends SQLAlchemy's own bookkeeping; in autocommit nothing goes to the server.
                 await connection.rollback()
-                await connection.execution_options(
-                    isolation_level=engine.dialect.default_isolation_level
-                )
+                await connection.execution_options(isolation_level=previous)
         finally:
             await shared.give_back()

@@ -88,8 +88,10 @@ class PostgresUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._transaction is not None and self._transaction.is_active:
-                await self._transaction.rollback()
+            # Also after a failed COMMIT: the transaction is no longer active but still holds
+            # the connection, which must be clean for the request's next unit of work.
+            if self._connection is not None and self._connection.get_transaction() is not None:
+                await self._connection.rollback()
         finally:
             await self._let_go()
             self._transaction = None

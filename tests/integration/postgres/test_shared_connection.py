@@ -4,6 +4,7 @@ response starts."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres.shared_connection import (
@@ -23,6 +25,10 @@ from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from tests.tokens import member_headers
 
 BACKEND_PID = sa.text("SELECT pg_backend_pid()")
+PROFILE_INSERT = sa.text(
+    "INSERT INTO profiles (id, role, status, languages, created_at, updated_at) "
+    "VALUES (:id, 'member', 'active', '{}', now(), now())"
+)
 
 
 def count_checkouts(engine: AsyncEngine) -> list[int]:
@@ -73,10 +79,7 @@ async def test_a_unit_of_work_opened_inside_another_gets_its_own_connection(
 
 async def test_each_unit_of_work_keeps_its_own_transaction(engine: AsyncEngine) -> None:
     profile = uuid.uuid4()
-    insert = sa.text(
-        "INSERT INTO profiles (id, role, status, languages, created_at, updated_at) "
-        "VALUES (:id, 'member', 'active', '{}', now(), now())"
-    )
+    insert = PROFILE_INSERT
     async with one_connection_per_request(engine):
 
         async def fail_before_committing() -> None:
@@ -127,4 +130,51 @@ async def test_a_lone_read_runs_without_a_transaction_and_the_next_unit_of_work_
             async with PostgresUnitOfWork(engine) as uow:
                 await uow.connection.execute(BACKEND_PID)
                 assert await in_transaction(uow.connection)
+    assert engine.pool.checkedout() == 0
+
+
+async def test_after_a_failed_commit_the_next_unit_of_work_starts_clean(
+    engine: AsyncEngine,
+) -> None:
+    member = uuid.uuid4()
+    empty_hold = sa.text(
+        "INSERT INTO transactions (id, reference, kind, member_id, occurred_at) "
+        "VALUES (:id, :reference, 'payout_held', :member, now())"
+    )
+    async with one_connection_per_request(engine):
+        async with PostgresUnitOfWork(engine) as setup:
+            await setup.connection.execute(PROFILE_INSERT, {"id": member})
+            await setup.commit()
+
+        async def commit_refused_by_the_database() -> None:
+            async with PostgresUnitOfWork(engine) as uow:
+                parameters = {"id": uuid.uuid4(), "reference": "no-postings", "member": member}
+                await uow.connection.execute(empty_hold, parameters)
+                await uow.commit()  # the deferred check refuses a transaction without postings
+
+        with pytest.raises(IntegrityError):
+            await commit_refused_by_the_database()
+        async with PostgresUnitOfWork(engine) as after:
+            assert await after.profiles.get(member) is not None
+            await after.commit()
+        async with autocommit_connection(engine) as reading:
+            assert (await reading.execute(BACKEND_PID)).scalar_one() > 0
+    assert engine.pool.checkedout() == 0
+
+
+async def test_tasks_started_inside_the_scope_check_out_their_own_connections(
+    engine: AsyncEngine,
+) -> None:
+    async def backend_of_a_unit_of_work() -> int:
+        async with PostgresUnitOfWork(engine) as uow:
+            pid = (await uow.connection.execute(BACKEND_PID)).scalar_one()
+            await asyncio.sleep(0.05)  # overlap with the other tasks
+            return int(pid)
+
+    async with one_connection_per_request(engine):
+        async with PostgresUnitOfWork(engine) as own:
+            own_pid = (await own.connection.execute(BACKEND_PID)).scalar_one()
+        pids = await asyncio.gather(*(backend_of_a_unit_of_work() for _ in range(3)))
+        assert len(set(pids)) == 3
+        assert own_pid not in pids
     assert engine.pool.checkedout() == 0
