@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres.clip_tables import clip_skips, validations, validator_stats, voice_clips
+from adapters.postgres.keyset import newest_first
 from core.domain.accuracy import ValidatorAccuracy
 from core.domain.clips import (
     AudioInfo,
@@ -168,13 +169,10 @@ class PostgresClipRepository:
         self, contributor_id: UUID, *, before: tuple[datetime, UUID] | None, limit: int
     ) -> Sequence[Clip]:
         query = sa.select(voice_clips).where(voice_clips.c.contributor_id == contributor_id)
-        if before is not None:
-            query = query.where(
-                sa.tuple_(voice_clips.c.created_at, voice_clips.c.id) < sa.tuple_(*before)
-            )
-        query = query.order_by(voice_clips.c.created_at.desc(), voice_clips.c.id.desc())
-        rows = await self._connection.execute(query.limit(limit))
-        return [_to_clip(row) for row in rows]
+        page = newest_first(
+            query, voice_clips.c.created_at, voice_clips.c.id, before=before, limit=limit
+        )
+        return [_to_clip(row) for row in await self._connection.execute(page)]
 
     async def save_tally(
         self, clip_id: UUID, tally: ClipTally, queue_rank: int, decided_at: datetime | None

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres.clip_tables import voice_clips
+from adapters.postgres.keyset import newest_first
 from adapters.postgres.ledger_tables import (
     accounts,
     open_earnings,
@@ -243,12 +244,10 @@ class PostgresLedgerRepository:
             )
             .where(transactions.c.member_id == profile_id)
         )
-        if before is not None:
-            query = query.where(
-                sa.tuple_(transactions.c.occurred_at, transactions.c.id) < sa.tuple_(*before)
-            )
-        query = query.order_by(transactions.c.occurred_at.desc(), transactions.c.id.desc())
-        rows = list(await self._connection.execute(query.limit(limit)))
+        page = newest_first(
+            query, transactions.c.occurred_at, transactions.c.id, before=before, limit=limit
+        )
+        rows = list(await self._connection.execute(page))
         by_id = {tx.id: tx for tx in await self._with_postings(rows)}
         return [
             LedgerEntry(

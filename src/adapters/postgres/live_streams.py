@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.postgres.keyset import newest_first
 from adapters.postgres.tables import live_messages, live_streams, live_webhook_events
 from core.domain.live import LiveMessage, LiveStream, StreamStatus
 from core.ports.live_streams import Position
@@ -103,18 +104,13 @@ class PostgresLiveStreamRepository:
         )
 
     async def list_live(self, *, limit: int, after: Position | None) -> Sequence[LiveStream]:
-        statement = sa.select(live_streams).where(live_streams.c.status == LIVE)
-        if after is not None:
-            statement = statement.where(
-                sa.tuple_(live_streams.c.started_at, live_streams.c.id)
-                < sa.tuple_(
-                    sa.literal(after.at, live_streams.c.started_at.type),
-                    sa.literal(after.id, live_streams.c.id.type),
-                )
-            )
-        statement = statement.order_by(
-            live_streams.c.started_at.desc(), live_streams.c.id.desc()
-        ).limit(limit)
+        statement = newest_first(
+            sa.select(live_streams).where(live_streams.c.status == LIVE),
+            live_streams.c.started_at,
+            live_streams.c.id,
+            before=None if after is None else (after.at, after.id),
+            limit=limit,
+        )
         return [_to_stream(row) for row in await self._connection.execute(statement)]
 
     async def mark_event_handled(self, event_id: str, at: datetime) -> bool:
@@ -159,18 +155,13 @@ class PostgresLiveStreamRepository:
     async def list_messages(
         self, stream_id: UUID, *, limit: int, before: Position | None
     ) -> Sequence[LiveMessage]:
-        statement = sa.select(live_messages).where(live_messages.c.stream_id == stream_id)
-        if before is not None:
-            statement = statement.where(
-                sa.tuple_(live_messages.c.created_at, live_messages.c.id)
-                < sa.tuple_(
-                    sa.literal(before.at, live_messages.c.created_at.type),
-                    sa.literal(before.id, live_messages.c.id.type),
-                )
-            )
-        statement = statement.order_by(
-            live_messages.c.created_at.desc(), live_messages.c.id.desc()
-        ).limit(limit)
+        statement = newest_first(
+            sa.select(live_messages).where(live_messages.c.stream_id == stream_id),
+            live_messages.c.created_at,
+            live_messages.c.id,
+            before=None if before is None else (before.at, before.id),
+            limit=limit,
+        )
         return [_to_message(row) for row in await self._connection.execute(statement)]
 
     async def _one(self, condition: sa.ColumnElement[bool], *, lock: bool) -> LiveStream | None:

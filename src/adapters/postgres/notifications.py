@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.postgres.keyset import newest_first
 from adapters.postgres.notification_tables import (
     notification_preferences,
     notifications,
@@ -72,15 +73,16 @@ class PostgresNotificationRepository:
         self, profile_id: UUID, *, after: FeedCursor | None, limit: int, unread_only: bool
     ) -> list[Notification]:
         query = sa.select(notifications).where(notifications.c.profile_id == profile_id)
-        if after is not None:
-            query = query.where(
-                sa.tuple_(notifications.c.created_at, notifications.c.id)
-                < sa.tuple_(sa.literal(after.created_at), sa.literal(after.id))
-            )
         if unread_only:
             query = query.where(notifications.c.read_at.is_(None))
-        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
-        result = await self._connection.execute(query.limit(limit))
+        page = newest_first(
+            query,
+            notifications.c.created_at,
+            notifications.c.id,
+            before=None if after is None else (after.created_at, after.id),
+            limit=limit,
+        )
+        result = await self._connection.execute(page)
         return [_to_notification(row) for row in result]
 
     async def unread_count(self, profile_id: UUID) -> int:
