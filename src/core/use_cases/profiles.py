@@ -53,9 +53,6 @@ class IdentifyCaller:
         if known is not None:
             return known
         async with self.uow_factory() as uow:
-            existing = await uow.profiles.get(profile_id)
-            if existing is not None:
-                return existing
             now = self.clock.now()
             fresh = Profile.new(profile_id, now)
             if await uow.profiles.add_if_absent(fresh):
@@ -69,9 +66,8 @@ class IdentifyCaller:
                 )
                 await uow.commit()
                 return fresh
-            await uow.rollback()
-        async with self.uow_factory() as uow:
-            stored = await uow.profiles.get(profile_id)
+        # Another first request created it in the meantime.
+        stored = await self.lookup.get(profile_id)
         if stored is None:  # pragma: no cover - deleted between the two reads
             raise NotFound("Profile vanished.", code="profile_not_found")
         return stored

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from core.domain.identity import (
     MAX_DISPLAY_NAME_LENGTH,
     Principal,
+    Profile,
     ProfileChanges,
     ProfileStatus,
     Role,
@@ -50,6 +51,38 @@ async def test_first_sight_creates_an_active_member_and_records_one_event(store)
     await identify(store)(VerifiedToken(subject=MEMBER, is_service=False))
     assert [e.name for e in store.outbox] == ["profile.created"]
     assert list(store.profiles) == [MEMBER]
+
+
+class LookupThatLosesTheRace(FakeProfileLookup):
+    """Misses on its first read: another first request creates the profile right after."""
+
+    def __init__(self, store: InMemoryStore, created_meanwhile: Profile) -> None:
+        super().__init__(store)
+        self.created_meanwhile = created_meanwhile
+        self.reads = 0
+
+    async def get(self, profile_id: uuid.UUID) -> Profile | None:
+        self.reads += 1
+        if self.reads == 1:
+            self.store.profiles[profile_id] = self.created_meanwhile
+            return None
+        return await super().get(profile_id)
+
+
+async def test_a_first_request_that_loses_the_race_reads_the_winners_profile(store):
+    winners = replace(Profile.new(MEMBER, FixedClock().now()), display_name="Adé")
+    lookup = LookupThatLosesTheRace(store, winners)
+    identify_caller = IdentifyCaller(
+        uow_factory=lambda: FakeUnitOfWork(store),
+        lookup=lookup,
+        clock=FixedClock(),
+        ids=SequentialIds(),
+    )
+    principal = await identify_caller(VerifiedToken(subject=MEMBER, is_service=False))
+    assert principal.profile == winners
+    assert lookup.reads == 2
+    assert store.outbox == []  # the winner recorded profile.created, not this request
+    assert store.profiles == {MEMBER: winners}
 
 
 async def test_service_identity_has_no_profile(store):
