@@ -479,13 +479,15 @@ def app_environment(url: str, log_level: str, pool_size: int | None) -> dict[str
     }
 
 
+def app_container(url: str) -> Container:
+    """The app's container on ``url``, configured as the HTTP side is (``majority``)."""
+    settings = load_settings({"CHORUS_CONSENSUS_POLICY": "majority"}, environment=Environment.TEST)
+    return Container(settings=replace(settings, database_url=Secret(url)))
+
+
 async def app_statements(url: str, vote: Vote) -> list[str]:
     """The statements the app issues for one decisive vote (in process, same code)."""
-    settings = replace(
-        load_settings({"CHORUS_CONSENSUS_POLICY": "majority"}, environment=Environment.TEST),
-        database_url=Secret(url),
-    )
-    container = Container(settings=settings)
+    container = app_container(url)
     seen: list[str] = []
     engine = container.engine().sync_engine
 

@@ -18,16 +18,18 @@ import os
 import re
 import time
 from collections import defaultdict
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import event
-from validate_throughput import seed, throwaway_database, token_for  # beside this script
+from validate_throughput import (  # beside this script
+    app_container,
+    seed,
+    throwaway_database,
+    token_for,
+)
 
 from adapters.postgres import migrate
 from core.domain.clips import Verdict
-from entrypoints.container import Container
-from entrypoints.settings import Environment, Secret, load_settings
 
 WARMUP = 50
 
@@ -43,11 +45,7 @@ async def main(args: argparse.Namespace) -> None:
     async with throwaway_database(server) as url:
         await migrate.upgrade(url)
         plan, _ = await seed(url, args.votes + WARMUP)
-        settings = replace(
-            load_settings({"CHORUS_CONSENSUS_POLICY": "majority"}, environment=Environment.TEST),
-            database_url=Secret(url),
-        )
-        container = Container(settings=settings)
+        container = app_container(url)
         verifier, identify, vote = (
             container.token_verifier(),
             container.identify_caller(),
