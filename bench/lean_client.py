@@ -37,15 +37,28 @@ class LeanConnection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def post_json(self, path: str, payload: object, headers: dict[str, str]) -> LeanResponse:
+        return await self.request_json("POST", path, payload, headers)
+
+    async def request_json(
+        self, method: str, path: str, payload: object, headers: dict[str, str]
+    ) -> LeanResponse:
         body = json.dumps(payload).encode()
         lines = [
-            f"POST {path} HTTP/1.1",
+            f"{method} {path} HTTP/1.1",
             f"Host: {self._host}:{self._port}",
             "Content-Type: application/json",
             f"Content-Length: {len(body)}",
             *(f"{name}: {value}" for name, value in headers.items()),
         ]
         return await self._exchange("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> LeanResponse:
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {self._host}:{self._port}",
+            *(f"{name}: {value}" for name, value in (headers or {}).items()),
+        ]
+        return await self._exchange("\r\n".join(lines).encode() + b"\r\n\r\n")
 
     async def _exchange(self, request: bytes) -> LeanResponse:
         if self._writer is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 import socket
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,8 +38,9 @@ from adapters.auth.dev_tokens import mint_token
 from adapters.postgres import migrate
 from adapters.postgres.clips import PostgresClipQueue
 from adapters.system import SystemClock
-from core.domain.clips import ClipStatus, ClipTally, Verdict
-from core.domain.consensus import distance_to_decision, vote_log_odds
+from core.domain.clips import ClipStatus, ClipTally, Verdict, Vote
+from core.domain.consensus import distance_to_decision
+from core.domain.dawid_skene import CrowdModel
 from core.domain.validation import ValidationRules
 from entrypoints.settings import DEV_JWT_ISSUER, DEV_JWT_SECRET
 
@@ -50,16 +53,19 @@ VALIDATOR = uuid.UUID("00000000-0000-4000-8000-00000000beef")
 
 def rank_of(valid_votes: int) -> tuple[float, int]:
     """Log-odds sum and queue rank of a clip holding ``valid_votes`` newcomer votes."""
-    policy = ValidationRules().policy
+    policy, model = ValidationRules().policy, CrowdModel()
+    newcomer = Vote(VALIDATOR, Verdict.VALID, model.average_validator.evidence(Verdict.VALID))
     tally = ClipTally()
     for _ in range(valid_votes):
-        tally = tally.with_counted_vote(Verdict.VALID, vote_log_odds(0.8))
+        tally = tally.with_counted_vote(newcomer)
     assert policy.decide(tally) is ClipStatus.PENDING
-    return tally.log_odds_sum, distance_to_decision(tally, policy)
+    return tally.log_odds_sum, distance_to_decision(tally, policy, model)
 
 
 async def populate(url: str, size: int) -> None:
-    ranks = {votes: rank_of(votes) for votes in (0, 1, 2)}
+    # Two newcomers' valid votes decide a clip under the default policy: pending clips hold
+    # at most one.
+    ranks = {votes: rank_of(votes) for votes in (0, 1)}
     connection = await asyncpg.connect(url)
     try:
         await connection.execute(
@@ -76,7 +82,7 @@ async def populate(url: str, size: int) -> None:
             "VALUES ($1, 'member', 'active', '{}', now(), now())",
             VALIDATOR,
         )
-        # Other validators' votes: half the clips have none, 30% one, 20% two.
+        # Other validators' votes: half the clips have none, half one (two would decide).
         await connection.execute(
             f"""
             INSERT INTO voice_clips (id, contributor_id, client_id, language, prompt, audio_key,
@@ -89,15 +95,12 @@ async def populate(url: str, size: int) -> None:
                    (ARRAY{list(LANGUAGES)})[1 + i % 5],
                    'A sentence to read aloud', 'clips/bench.wav', 'wav', 'audio/wav', 3000, 96044,
                    'pending', v.votes, 0,
-                   CASE v.votes WHEN 0 THEN {ranks[0][0]} WHEN 1 THEN {ranks[1][0]}
-                        ELSE {ranks[2][0]} END,
+                   CASE v.votes WHEN 0 THEN {ranks[0][0]} ELSE {ranks[1][0]} END,
                    false, 'visible',
-                   CASE v.votes WHEN 0 THEN {ranks[0][1]} WHEN 1 THEN {ranks[1][1]}
-                        ELSE {ranks[2][1]} END,
+                   CASE v.votes WHEN 0 THEN {ranks[0][1]} ELSE {ranks[1][1]} END,
                    now() - make_interval(secs => $1 - i)
             FROM generate_series(1, $1) AS i,
-                 LATERAL (SELECT CASE WHEN random() < 0.5 THEN 0
-                                      WHEN random() < 0.6 THEN 1 ELSE 2 END AS votes
+                 LATERAL (SELECT CASE WHEN random() < 0.5 THEN 0 ELSE 1 END AS votes
                           WHERE i > 0) AS v
             """,
             size,
@@ -115,14 +118,11 @@ async def populate(url: str, size: int) -> None:
             f"""
             WITH chosen AS (
                 SELECT id FROM voice_clips
-                WHERE status = 'pending' AND valid_votes < 2
+                WHERE status = 'pending' AND valid_votes < 1
                 ORDER BY random() LIMIT {VALIDATOR_VOTES}
             ), voted AS (
-                UPDATE voice_clips c SET valid_votes = c.valid_votes + 1,
-                    log_odds_sum = CASE c.valid_votes WHEN 0 THEN {ranks[1][0]}
-                                   ELSE {ranks[2][0]} END,
-                    queue_rank = CASE c.valid_votes WHEN 0 THEN {ranks[1][1]}
-                                 ELSE {ranks[2][1]} END
+                UPDATE voice_clips c SET valid_votes = 1, established_votes = 1,
+                    log_odds_sum = {ranks[1][0]}, queue_rank = {ranks[1][1]}
                 FROM chosen WHERE c.id = chosen.id
                 RETURNING c.id
             )
@@ -143,8 +143,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclasses.dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def serve(database_url: str, port: int):
+def serve(database_url: str, port: int) -> Iterator[Served]:
     env = {
         **os.environ,
         "CHORUS_ENV": "test",
@@ -175,21 +186,26 @@ def serve(database_url: str, port: int):
             time.sleep(0.2)
         else:
             raise RuntimeError("the server did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-async def time_requests(base_url: str, requests: int) -> list[float]:
+def bearer_headers(subject: uuid.UUID) -> dict[str, str]:
+    """A dev token for ``subject``, valid for an hour."""
     token = mint_token(
         secret=DEV_JWT_SECRET,
-        subject=VALIDATOR,
+        subject=subject,
         now=SystemClock().now(),
         ttl=timedelta(hours=1),
         issuer=DEV_JWT_ISSUER,
     )
-    headers = {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def time_requests(base_url: str, requests: int) -> list[float]:
+    headers = bearer_headers(VALIDATOR)
     timings: list[float] = []
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as client:
         for index in range(requests + 30):
@@ -220,7 +236,8 @@ async def explain(url: str) -> str:
             captured.append(str(compiled))
             return []
 
-    await PostgresClipQueue(Capture()).pending(VALIDATOR, "yo", 20)  # type: ignore[arg-type]
+    queue = PostgresClipQueue(Capture())  # type: ignore[arg-type]
+    await queue.pending(VALIDATOR, "yo", 20, now=SystemClock().now(), vote_cap=5)
     await engine.dispose()
     connection = await asyncpg.connect(url)
     try:
@@ -248,8 +265,8 @@ async def run_size(server_url: str, size: int, requests: int) -> dict[str, objec
         started = time.perf_counter()
         await populate(url, size)
         print(f"[{size:,}] populated in {time.perf_counter() - started:.1f} s", flush=True)
-        with serve(url, free_port()) as base_url:
-            timings = await time_requests(base_url, requests)
+        with serve(url, free_port()) as served:
+            timings = await time_requests(served.url, requests)
         plan = await explain(url)
     finally:
         admin = await asyncpg.connect(server_url)

@@ -202,6 +202,12 @@ async def seed_world(connection: asyncpg.Connection, votes: int) -> list[Vote]:
             (uuid.uuid4(), v.clip, v.first, "valid", "counted", 0.8, False, created) for v in plan
         ],
     )
+    # The deciding voter was served the clip by the queue (a vote counts only then).
+    await connection.copy_records_to_table(
+        "clip_servings",
+        columns=["validator_id", "clip_id", "served_at"],
+        records=[(v.voter, v.clip, created) for v in plan],
+    )
     return plan
 
 

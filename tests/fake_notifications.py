@@ -83,13 +83,20 @@ class FakePushTokenRepository:
     def __init__(self, state: NotificationState) -> None:
         self._state = state
 
-    async def get(self, token: str) -> PushToken | None:
+    async def get(self, token: str, *, lock: bool = False) -> PushToken | None:
         return self._state.tokens.get(token)
+
+    async def add_if_absent(self, token: PushToken) -> PushToken | None:
+        if token.token in self._state.tokens:
+            return None
+        self._state.tokens[token.token] = token
+        return token
 
     async def register(self, token: PushToken) -> PushToken:
         existing = self._state.tokens.get(token.token)
         stored = replace(token, created_at=existing.created_at) if existing else token
-        stored = replace(stored, active=True, deactivated_reason=None)
+        device_id = token.device_id or (existing.device_id if existing else None)
+        stored = replace(stored, active=True, deactivated_reason=None, device_id=device_id)
         self._state.tokens[token.token] = stored
         return stored
 

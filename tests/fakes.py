@@ -13,24 +13,50 @@ from typing import Self
 
 from core.domain.events import DomainEvent
 from core.domain.identity import Profile
+from core.domain.ledger import MemberBalance
 from core.domain.live import LiveGrants, LiveMessage, LiveStream, RoomEvent, RoomEventKind
+from core.domain.screening import ALLOWED, ScreeningVerdict
+from core.domain.visibility import Visibility
 from core.errors import FeatureUnavailable, NotAuthenticated
 from core.ports.live_streams import Position
 from core.ports.live_video import RoomParticipant
+from tests.fake_badges import (
+    BadgeState,
+    FakeAwardRepository,
+    FakeBadgeCatalogue,
+    FakeLeaderboardRepository,
+    FakeMemberStatsRepository,
+)
 from tests.fake_clips import (
     ClipState,
     FakeClipQueue,
     FakeClipRepository,
+    FakeClipServings,
+    FakeReservationRepository,
     FakeSkipRepository,
     FakeValidatorStatsRepository,
     FakeVoteRepository,
 )
 from tests.fake_ledger import FakeLedgerRepository, FakeRewardRateRepository, LedgerState
+from tests.fake_moderation import (
+    FakeActivityScan,
+    FakeDailyEarnings,
+    FakeDecisionLog,
+    FakeFlagRepository,
+    FakeFraudSignals,
+    FakeModerationCases,
+    FakeModerationTargets,
+    ModerationState,
+)
 from tests.fake_notifications import (
     FakeNotificationRepository,
     FakePushTokenRepository,
     NotificationState,
 )
+from tests.fake_payouts import FakePayoutDestinationRepository, FakePayoutRepository, PayoutState
+from tests.fake_sync import FakeSyncOpLog, SyncState
+
+VISIBLE = Visibility.VISIBLE
 
 
 class FixedClock:
@@ -67,6 +93,11 @@ class InMemoryStore:
     clips: ClipState = field(default_factory=ClipState)
     ledger: LedgerState = field(default_factory=LedgerState)
     notifications: NotificationState = field(default_factory=NotificationState)
+    payouts: PayoutState = field(default_factory=PayoutState)
+    moderation: ModerationState = field(default_factory=ModerationState)
+    held_keys: set[tuple[uuid.UUID, str]] = field(default_factory=set)
+    badges: BadgeState = field(default_factory=BadgeState)
+    sync: SyncState = field(default_factory=SyncState)
 
 
 class FakeProfileRepository:
@@ -99,6 +130,17 @@ class FakeProfileLookup:
         return self.store.profiles.get(profile_id)
 
 
+class FakeBalanceLookup:
+    """``BalanceLookup`` on the store: committed balances only."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    async def member_balance(self, profile_id: uuid.UUID, currency: str) -> MemberBalance:
+        ledger = FakeLedgerRepository(self.store.ledger, lambda _clip: True)
+        return await ledger.member_balance(profile_id, currency)
+
+
 class FakeUnitOfWork:
     """Changes are staged on a copy and published to the store only on commit."""
 
@@ -106,16 +148,67 @@ class FakeUnitOfWork:
         self.store = store
         self.committed = False
         self._events: list[DomainEvent] = []
+        self._my_keys: set[tuple[uuid.UUID, str]] = set()
 
     async def __aenter__(self) -> Self:
-        self._staged = dict(self.store.profiles)
-        self.profiles = FakeProfileRepository(self._staged)
-        self._live = self.store.live.copy()
-        self.live_streams = FakeLiveStreamRepository(self._live)
-        self._open_clips(self.store.clips.copy())
-        self._open_notifications(self.store.notifications.copy())
-        self._open_ledger(self.store.ledger.copy())
+        self._stage(self.store)
         return self
+
+    def _stage(self, source: InMemoryStore) -> None:
+        self._staged = dict(source.profiles)
+        self.profiles = FakeProfileRepository(self._staged)
+        self._live = source.live.copy()
+        self.live_streams = FakeLiveStreamRepository(self._live)
+        self._open_clips(source.clips.copy())
+        self._open_notifications(source.notifications.copy())
+        self._open_ledger(source.ledger.copy())
+        self._open_payouts(source.payouts.copy())
+        self._open_badges(source.badges.copy())
+        self._open_moderation(source.moderation.copy())
+        self._sync = source.sync.copy()
+        self.sync_ops = FakeSyncOpLog(self._sync)
+
+    def _staged_store(self) -> InMemoryStore:
+        """What this unit of work would publish, as a store of its own (the payout keys in
+        flight stay shared: they stand for locks held across transactions)."""
+        return InMemoryStore(
+            profiles=dict(self._staged),
+            live=self._live.copy(),
+            clips=self._clips.copy(),
+            ledger=self._ledger.copy(),
+            notifications=self._notifications.copy(),
+            payouts=self._payouts.copy(),
+            held_keys=self.store.held_keys,
+            badges=self._badges.copy(),
+            sync=self._sync.copy(),
+            moderation=self._moderation.copy(),
+        )
+
+    def _open_moderation(self, state: ModerationState) -> None:
+        self._moderation = state
+        self.moderation_targets = FakeModerationTargets(
+            lambda: (self._clips.clips, self._live.streams, self._live.messages, self._staged)
+        )
+        self.flags = FakeFlagRepository(state)
+        self.moderation_cases = FakeModerationCases(state, self.moderation_targets)
+        self.decisions = FakeDecisionLog(state)
+        self.fraud_signals = FakeFraudSignals(state)
+        self.daily_earnings = FakeDailyEarnings(state)
+        self.activity = FakeActivityScan(
+            lambda: (list(self._clips.clips.values()), list(self._clips.votes.values()))
+        )
+
+    def _open_payouts(self, state: PayoutState) -> None:
+        self._payouts = state
+        self.payouts = FakePayoutRepository(state, self.store.held_keys, self._my_keys)
+        self.payout_destinations = FakePayoutDestinationRepository(state)
+
+    def _open_badges(self, state: BadgeState) -> None:
+        self._badges = state
+        self.badges = FakeBadgeCatalogue(state)
+        self.awards = FakeAwardRepository(state, lambda: self._clips.stats, lambda: self._staged)
+        self.member_stats = FakeMemberStatsRepository(state)
+        self.leaderboards = FakeLeaderboardRepository(state, lambda: self._staged)
 
     def _open_ledger(self, state: LedgerState) -> None:
         self._ledger = state
@@ -135,9 +228,11 @@ class FakeUnitOfWork:
         self._clips = state
         self.clips = FakeClipRepository(state)
         self.votes = FakeVoteRepository(state)
+        self.servings = FakeClipServings(state)
         self.skips = FakeSkipRepository(state)
         self.validator_stats = FakeValidatorStatsRepository(state)
         self.clip_queue = FakeClipQueue(state)
+        self.reservations = FakeReservationRepository(state)
 
     async def __aexit__(
         self,
@@ -146,6 +241,7 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._events.clear()
+        self.store.held_keys -= self._my_keys
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -156,18 +252,44 @@ class FakeUnitOfWork:
         self.store.clips = self._clips.copy()
         self.store.ledger = self._ledger.copy()
         self.store.notifications = self._notifications.copy()
+        self.store.payouts = self._payouts.copy()
+        self.store.badges = self._badges.copy()
+        self.store.sync = self._sync.copy()
+        self.store.moderation = self._moderation.copy()
         self.store.outbox.extend(self._events)
         self._events.clear()
         self.committed = True
 
     async def rollback(self) -> None:
-        self._staged = dict(self.store.profiles)
-        self._live = self.store.live.copy()
-        self.live_streams = FakeLiveStreamRepository(self._live)
-        self._open_clips(self.store.clips.copy())
-        self._open_notifications(self.store.notifications.copy())
-        self._open_ledger(self.store.ledger.copy())
+        self._stage(self.store)
         self._events.clear()
+
+    def savepoint(self) -> FakeSavepoint:
+        return FakeSavepoint(self)
+
+
+class FakeSavepoint(FakeUnitOfWork):
+    """A unit of work nested in an open one: it stages on a copy of the parent's staged
+    state and hands its changes and events to the parent on commit."""
+
+    def __init__(self, parent: FakeUnitOfWork) -> None:
+        super().__init__(parent._staged_store())
+        self._parent = parent
+        self._my_keys = parent._my_keys
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._events.clear()  # the parent still holds its payout keys
+
+    async def commit(self) -> None:
+        await super().commit()
+        self._parent._stage(self.store)
+        self._parent._events.extend(self.store.outbox)
+        self.store.outbox.clear()
 
 
 # --- live streams ---------------------------------------------------------------------------
@@ -215,7 +337,7 @@ class FakeLiveStreamRepository:
 
     async def list_live(self, *, limit: int, after: Position | None) -> list[LiveStream]:
         live = sorted(
-            (s for s in self._state.streams.values() if s.is_live),
+            (s for s in self._state.streams.values() if s.is_live and s.visibility is VISIBLE),
             key=lambda s: (s.started_at, s.id),
             reverse=True,
         )
@@ -248,7 +370,11 @@ class FakeLiveStreamRepository:
         self, stream_id: uuid.UUID, *, limit: int, before: Position | None
     ) -> list[LiveMessage]:
         messages = sorted(
-            (m for m in self._state.messages if m.stream_id == stream_id),
+            (
+                m
+                for m in self._state.messages
+                if m.stream_id == stream_id and m.visibility is VISIBLE
+            ),
             key=lambda m: (m.created_at, m.id),
             reverse=True,
         )
@@ -347,3 +473,19 @@ class FakeWebhookVerifier:
     @staticmethod
     def sign(body: str) -> str:
         return "signed:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+class FakeTextScreener:
+    """Blocks a text containing one of ``blocked`` (word → category), case-insensitively;
+    remembers what it was asked (text, language)."""
+
+    def __init__(self, blocked: dict[str, str] | None = None) -> None:
+        self.blocked = dict(blocked or {})
+        self.asked: list[tuple[str, str | None]] = []
+
+    async def screen(self, text: str, *, language: str | None) -> ScreeningVerdict:
+        self.asked.append((text, language))
+        for word, category in self.blocked.items():
+            if word.casefold() in text.casefold():
+                return ScreeningVerdict(category)
+        return ALLOWED

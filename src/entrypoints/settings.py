@@ -1,7 +1,8 @@
 """Typed settings read from the environment, validated at start with one message per bad value.
 
 The seed backend's names are kept (``DATABASE_URL``, ``LIVEKIT_*``, ``EXPO_PUSH_ACCESS_TOKEN``,
-``PAYSTACK_SECRET_KEY``, ``POSTHOG_API_KEY``); Chorus's own settings are ``CHORUS_*``.
+``PAYSTACK_SECRET_KEY``, ``POSTHOG_API_KEY``), Stripe's usual ones (``STRIPE_SECRET_KEY``,
+``STRIPE_WEBHOOK_SECRET``); Chorus's own settings are ``CHORUS_*``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from core.domain.fraud import (
+    DEFAULT_DAILY_EARNINGS_CAPS,
+    DEFAULT_UPLOADS_PER_HOUR,
+    DEFAULT_VOTES_PER_HOUR,
+)
+from core.domain.moderation import DEFAULT_FLAG_THRESHOLD
 from core.domain.money import CURRENCY_EXPONENTS
 
 T = TypeVar("T")
@@ -79,6 +86,54 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PayoutSettings:
+    """Payouts (``PAYSTACK_SECRET_KEY``, ``STRIPE_*``, ``CHORUS_PAYOUT_*``); docs/payouts.md."""
+
+    provider: str = "paystack"  # or "sandbox" (never in production)
+    paystack_api_base: str = "https://api.paystack.co"
+    stripe_secret_key: Secret | None = None
+    stripe_webhook_secret: Secret | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    minimums: Mapping[str, int] = field(default_factory=dict)
+    daily_caps: Mapping[str, int] = field(default_factory=dict)
+    reconcile_after_minutes: int = 10
+    reconcile_interval_seconds: float = 300.0
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpLimits:
+    """The HTTP server's limits per process (``CHORUS_HTTP_*``); see docs/operations.md."""
+
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 15.0
+    keep_alive_seconds: int = 5
+    max_header_bytes: int = 16_384
+    max_headers: int = 100
+    max_connections: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationSettings:
+    """Moderation, screening and fraud defences (``CHORUS_MODERATION_*``,
+    ``CHORUS_SCREENING_*``, ``CHORUS_FRAUD_*``, ``CHORUS_DAILY_EARNINGS_CAP_MINOR``);
+    docs/moderation.md."""
+
+    flag_threshold: int = DEFAULT_FLAG_THRESHOLD
+    screening_url: str | None = None
+    screening_api_key: Secret | None = None
+    screening_model: str | None = None
+    screening_timeout_seconds: float = 2.0
+    blocklist_file: Path | None = None
+    daily_earnings_caps: Mapping[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_DAILY_EARNINGS_CAPS)
+    )
+    uploads_per_hour: int = DEFAULT_UPLOADS_PER_HOUR
+    votes_per_hour: int = DEFAULT_VOTES_PER_HOUR
+    burst_scan_minutes: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment = Environment.PRODUCTION
     database_url: Secret | None = None
@@ -87,7 +142,7 @@ class Settings:
     port: int = 8000
     workers: int = 2
     log_level: str = "INFO"
-    db_pool_size: int = 10
+    db_pool_size: int = 20
     db_max_overflow: int = 10
     supabase_jwt_secret: Secret | None = None
     supabase_url: str | None = None
@@ -97,6 +152,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     write_rate_limit_per_minute: int = 120
     redis_url: Secret | None = None
+    metrics_token: Secret | None = None
+    docs_enabled: bool = True
     livekit_url: str | None = None
     livekit_api_key: str | None = None
     livekit_api_secret: Secret | None = None
@@ -108,17 +165,30 @@ class Settings:
     livekit_token_ttl_minutes: int = 360
     livekit_empty_timeout_seconds: int = 300
     livekit_max_participants: int = 0
-    consensus_policy: str = "weighted"
-    consensus_accept_threshold: float = 0.95
-    consensus_reject_threshold: float = 0.05
+    consensus_policy: str = "dawid_skene"
+    consensus_accept_threshold: float = 0.85
+    consensus_reject_threshold: float = 0.15
+    consensus_dispute_band: float = 0.0
+    consensus_established_gold_answers: int = 3
+    consensus_refit_minutes: int = 60
     vote_cap: int = 5
     gold_rate: float = 0.1
+    newcomer_gold_rate: float = 0.3
+    newcomer_gold_answers: int = 5
+    gold_only_below_informedness: float = 0.2
+    min_listen_fraction: float = 0.8
     probation_floor: float = 0.7
-    probation_min_gold_answers: int = 20
+    probation_min_gold_answers: int = 5
     reward_currency: str = "NGN"
     reward_holding_hours: int = 72
     expo_push_url: str = "https://exp.host"
+    sync_reservation_hours: int = 24
+    sync_max_reserved_clips: int = 200
+    sync_op_retention_days: int = 30
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    payouts: PayoutSettings = field(default_factory=PayoutSettings)
+    http: HttpLimits = field(default_factory=HttpLimits)
+    moderation: ModerationSettings = field(default_factory=ModerationSettings)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -151,6 +221,9 @@ class Settings:
         if self.supabase_url:
             return f"{self.supabase_url.rstrip('/')}/auth/v1"
         return None
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 class _Reader:
@@ -194,6 +267,15 @@ class _Reader:
 
         return self.parsed(name, parse, default, f"must be a number from {low:g} to {high:g}")
 
+    def boolean(self, name: str, default: bool) -> bool:
+        def parse(raw: str) -> bool:
+            lowered = raw.lower()
+            if lowered not in _BOOLEANS:
+                raise ValueError
+            return _BOOLEANS[lowered]
+
+        return self.parsed(name, parse, default, "must be true or false")
+
     def fraction(self, name: str, default: float) -> float:
         def parse(raw: str) -> float:
             value = float(raw)
@@ -224,8 +306,11 @@ def _reward_currency(raw: str) -> str:
     return currency
 
 
+POLICY_NAMES = ("dawid_skene", "majority", "weighted")
+
+
 def _policy_name(raw: str) -> str:
-    if raw not in {"weighted", "majority"}:
+    if raw not in POLICY_NAMES:
         raise ValueError
     return raw
 
@@ -255,6 +340,100 @@ def _worker_settings(env: _Reader) -> WorkerSettings:
         ),
         retention_days=env.integer("CHORUS_WORKER_RETENTION_DAYS", 7, 1, 3650),
     )
+
+
+def _amounts_per_currency(raw: str) -> dict[str, int]:
+    """``NGN:50000,GHS:1000`` → ``{"NGN": 50000, "GHS": 1000}`` (minor units)."""
+    amounts: dict[str, int] = {}
+    for item in raw.split(","):
+        currency, _, minor = item.strip().partition(":")
+        currency = currency.strip().upper()
+        if currency not in CURRENCY_EXPONENTS or not minor.strip().isdigit():
+            raise ValueError
+        amounts[currency] = int(minor)
+        if amounts[currency] <= 0:
+            raise ValueError
+    return amounts
+
+
+def _payout_settings(env: _Reader, chosen: Environment, paystack: Secret | None) -> PayoutSettings:
+    default = "sandbox" if chosen is not Environment.PRODUCTION and paystack is None else "paystack"
+    provider = (env.text("CHORUS_PAYOUT_PROVIDER", default) or default).lower()
+    if provider not in {"paystack", "sandbox"}:
+        env.problems.append(
+            f"CHORUS_PAYOUT_PROVIDER: must be paystack or sandbox (got {provider!r})"
+        )
+        provider = default
+    if provider == "sandbox" and chosen is Environment.PRODUCTION:
+        env.problems.append(
+            "CHORUS_PAYOUT_PROVIDER: the sandbox payout gateway is refused in production"
+        )
+    hint = "must look like NGN:50000,GHS:1000 (positive minor units, known currencies)"
+    return PayoutSettings(
+        provider=provider,
+        paystack_api_base=env.url("CHORUS_PAYSTACK_API_BASE", ("https", "http"))
+        or "https://api.paystack.co",
+        stripe_secret_key=env.secret("STRIPE_SECRET_KEY"),
+        stripe_webhook_secret=env.secret("STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=env.url("CHORUS_STRIPE_API_BASE", ("https", "http"))
+        or "https://api.stripe.com",
+        minimums=env.parsed("CHORUS_PAYOUT_MINIMUM_MINOR", _amounts_per_currency, {}, hint),
+        daily_caps=env.parsed("CHORUS_PAYOUT_DAILY_CAP_MINOR", _amounts_per_currency, {}, hint),
+        reconcile_after_minutes=env.integer("CHORUS_PAYOUT_RECONCILE_AFTER_MINUTES", 10, 0, 1440),
+        reconcile_interval_seconds=env.number(
+            "CHORUS_PAYOUT_RECONCILE_INTERVAL_SECONDS", 300.0, 0.1, 86_400
+        ),
+        timeout_seconds=env.number("CHORUS_PAYOUT_TIMEOUT_SECONDS", 30.0, 0.1, 300),
+    )
+
+
+def _http_limits(env: _Reader) -> HttpLimits:
+    return HttpLimits(
+        header_timeout_seconds=env.number("CHORUS_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, 0.1, 300),
+        body_timeout_seconds=env.number("CHORUS_HTTP_BODY_TIMEOUT_SECONDS", 15.0, 0.1, 600),
+        keep_alive_seconds=env.integer("CHORUS_HTTP_KEEP_ALIVE_SECONDS", 5, 1, 3600),
+        max_header_bytes=env.integer("CHORUS_HTTP_MAX_HEADER_BYTES", 16_384, 1024, 1_048_576),
+        max_headers=env.integer("CHORUS_HTTP_MAX_HEADERS", 100, 10, 1000),
+        max_connections=env.integer("CHORUS_HTTP_MAX_CONNECTIONS", 1000, 10, 100_000),
+    )
+
+
+def _earnings_caps(raw: str) -> dict[str, int]:
+    """``off`` (no cap) or amounts per currency, as the payout settings take them."""
+    return {} if raw.lower() == "off" else _amounts_per_currency(raw)
+
+
+def _existing_file(raw: str) -> Path:
+    path = Path(raw)
+    if not path.is_file():
+        raise ValueError
+    return path
+
+
+def _moderation_settings(env: _Reader) -> ModerationSettings:
+    return ModerationSettings(
+        flag_threshold=env.integer("CHORUS_MODERATION_FLAG_THRESHOLD", DEFAULT_FLAG_THRESHOLD, 1,
+                                   1000),
+        screening_url=env.url("CHORUS_SCREENING_URL", ("https", "http")),
+        screening_api_key=env.secret("CHORUS_SCREENING_API_KEY"),
+        screening_model=env.text("CHORUS_SCREENING_MODEL"),
+        screening_timeout_seconds=env.number("CHORUS_SCREENING_TIMEOUT_SECONDS", 2.0, 0.05, 30),
+        blocklist_file=env.parsed(
+            "CHORUS_SCREENING_BLOCKLIST_FILE", _existing_file, None, "must be an existing file"
+        ),
+        daily_earnings_caps=env.parsed(
+            "CHORUS_DAILY_EARNINGS_CAP_MINOR",
+            _earnings_caps,
+            dict(DEFAULT_DAILY_EARNINGS_CAPS),
+            "must be off, or look like NGN:2000000,GHS:80000 (positive minor units)",
+        ),
+        uploads_per_hour=env.integer(
+            "CHORUS_FRAUD_UPLOADS_PER_HOUR", DEFAULT_UPLOADS_PER_HOUR, 0, 1_000_000
+        ),
+        votes_per_hour=env.integer("CHORUS_FRAUD_VOTES_PER_HOUR", DEFAULT_VOTES_PER_HOUR, 0,
+                                   1_000_000),
+        burst_scan_minutes=env.integer("CHORUS_FRAUD_SCAN_MINUTES", 5, 1, 1440),
+    )  # fmt: skip
 
 
 def load_settings(
@@ -303,7 +482,7 @@ def load_settings(
         port=env.integer("CHORUS_PORT", 8000, 1, 65535),
         workers=env.integer("CHORUS_WORKERS", max(2, os.cpu_count() or 2), 1, 64),
         log_level=log_level,
-        db_pool_size=env.integer("CHORUS_DB_POOL_SIZE", 10, 1, 200),
+        db_pool_size=env.integer("CHORUS_DB_POOL_SIZE", 20, 1, 200),
         db_max_overflow=env.integer("CHORUS_DB_MAX_OVERFLOW", 10, 0, 200),
         supabase_jwt_secret=jwt_secret,
         supabase_url=env.url("SUPABASE_URL", ("https", "http")),
@@ -322,6 +501,8 @@ def load_settings(
         redis_url=Secret(url)
         if (url := env.url("REDIS_URL", ("redis", "rediss"), secret=True))
         else None,
+        metrics_token=env.secret("CHORUS_METRICS_TOKEN"),
+        docs_enabled=env.boolean("CHORUS_DOCS_ENABLED", True),
         livekit_url=livekit_url,
         livekit_api_key=livekit[0],
         livekit_api_secret=livekit[1],
@@ -331,6 +512,9 @@ def load_settings(
         posthog_host=env.url("POSTHOG_HOST", ("https", "http")) or "https://us.i.posthog.com",
         expo_push_url=env.url("CHORUS_EXPO_PUSH_URL", ("https", "http")) or "https://exp.host",
         worker=_worker_settings(env),
+        payouts=_payout_settings(env, chosen, env.secret("PAYSTACK_SECRET_KEY")),
+        http=_http_limits(env),
+        moderation=_moderation_settings(env),
         blob_dir=Path(blob_dir) if (blob_dir := env.text("CHORUS_BLOB_DIR")) else None,
         livekit_token_ttl_minutes=env.integer("CHORUS_LIVEKIT_TOKEN_TTL_MINUTES", 360, 1, 1440),
         livekit_empty_timeout_seconds=env.integer(
@@ -338,14 +522,28 @@ def load_settings(
         ),
         livekit_max_participants=env.integer("CHORUS_LIVEKIT_MAX_PARTICIPANTS", 0, 0, 100_000),
         consensus_policy=env.parsed(
-            "CHORUS_CONSENSUS_POLICY", _policy_name, "weighted", "must be weighted or majority"
+            "CHORUS_CONSENSUS_POLICY",
+            _policy_name,
+            "dawid_skene",
+            f"must be one of {', '.join(POLICY_NAMES)}",
         ),
-        consensus_accept_threshold=env.fraction("CHORUS_CONSENSUS_ACCEPT_THRESHOLD", 0.95),
-        consensus_reject_threshold=env.fraction("CHORUS_CONSENSUS_REJECT_THRESHOLD", 0.05),
+        consensus_accept_threshold=env.fraction("CHORUS_CONSENSUS_ACCEPT_THRESHOLD", 0.85),
+        consensus_reject_threshold=env.fraction("CHORUS_CONSENSUS_REJECT_THRESHOLD", 0.15),
+        consensus_dispute_band=env.number("CHORUS_CONSENSUS_DISPUTE_BAND", 0.0, 0.0, 0.49),
+        consensus_established_gold_answers=env.integer(
+            "CHORUS_CONSENSUS_ESTABLISHED_GOLD_ANSWERS", 3, 0, 1000
+        ),
+        consensus_refit_minutes=env.integer("CHORUS_CONSENSUS_REFIT_MINUTES", 60, 1, 10_080),
         vote_cap=env.integer("CHORUS_VOTE_CAP", 5, 2, 50),
         gold_rate=env.fraction("CHORUS_GOLD_RATE", 0.1),
+        newcomer_gold_rate=env.fraction("CHORUS_NEWCOMER_GOLD_RATE", 0.3),
+        newcomer_gold_answers=env.integer("CHORUS_NEWCOMER_GOLD_ANSWERS", 5, 0, 1000),
+        gold_only_below_informedness=env.number(
+            "CHORUS_GOLD_ONLY_BELOW_INFORMEDNESS", 0.2, -1.0, 1.0
+        ),
+        min_listen_fraction=env.number("CHORUS_MIN_LISTEN_FRACTION", 0.8, 0.0, 2.0),
         probation_floor=env.fraction("CHORUS_PROBATION_FLOOR", 0.7),
-        probation_min_gold_answers=env.integer("CHORUS_PROBATION_MIN_GOLD_ANSWERS", 20, 0, 10_000),
+        probation_min_gold_answers=env.integer("CHORUS_PROBATION_MIN_GOLD_ANSWERS", 5, 0, 10_000),
         reward_currency=env.parsed(
             "CHORUS_REWARD_CURRENCY",
             _reward_currency,
@@ -353,6 +551,9 @@ def load_settings(
             f"must be one of {', '.join(sorted(CURRENCY_EXPONENTS))}",
         ),
         reward_holding_hours=env.integer("CHORUS_REWARD_HOLDING_HOURS", 72, 0, 8760),
+        sync_reservation_hours=env.integer("CHORUS_SYNC_RESERVATION_HOURS", 24, 1, 168),
+        sync_max_reserved_clips=env.integer("CHORUS_SYNC_MAX_RESERVED_CLIPS", 200, 1, 10_000),
+        sync_op_retention_days=env.integer("CHORUS_SYNC_OP_RETENTION_DAYS", 30, 30, 3650),
     )
     if (
         chosen is Environment.PRODUCTION
@@ -362,9 +563,12 @@ def load_settings(
         env.problems.append(
             "SUPABASE_JWT_SECRET or SUPABASE_URL: one is required in production to verify callers"
         )
-    if settings.consensus_reject_threshold >= settings.consensus_accept_threshold:
+    if settings.metrics_token is not None and len(settings.metrics_token.reveal()) < 16:
+        env.problems.append("CHORUS_METRICS_TOKEN: must be at least 16 characters")
+    if not settings.consensus_reject_threshold < 0.5 < settings.consensus_accept_threshold:
         env.problems.append(
-            "CHORUS_CONSENSUS_REJECT_THRESHOLD: must be below CHORUS_CONSENSUS_ACCEPT_THRESHOLD"
+            "CHORUS_CONSENSUS_ACCEPT_THRESHOLD / CHORUS_CONSENSUS_REJECT_THRESHOLD: need "
+            "reject < 0.5 < accept"
         )
     if env.problems:
         raise SettingsError(env.problems)

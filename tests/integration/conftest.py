@@ -49,7 +49,12 @@ async def session_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def engine(session_engine: AsyncEngine) -> AsyncEngine:
     """The session's engine, with every table emptied first: each database test starts
     clean, and tests that need no database never start one."""
-    async with session_engine.begin() as connection:
+    await empty_tables(session_engine)
+    return session_engine
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
         names = (
             await connection.execute(
                 sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -58,13 +63,23 @@ async def engine(session_engine: AsyncEngine) -> AsyncEngine:
         tables = [f'"{n}"' for n in names if n not in KEPT_TABLES]
         if tables:
             await connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-    return session_engine
+
+
+def suite_settings(database_url: str) -> Settings:
+    base = load_settings({}, environment=Environment.TEST)
+    # Test votes follow their queue read at once; the listening rule has tests of its own.
+    return replace(
+        base,
+        database_url=Secret(database_url),
+        db_pool_size=20,
+        db_max_overflow=40,
+        min_listen_fraction=0.0,
+    )
 
 
 @pytest.fixture
 def settings(database_url: str, engine: AsyncEngine) -> Settings:
-    base = load_settings({}, environment=Environment.TEST)
-    return replace(base, database_url=Secret(database_url), db_pool_size=20, db_max_overflow=40)
+    return suite_settings(database_url)
 
 
 @pytest.fixture

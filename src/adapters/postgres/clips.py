@@ -11,9 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.postgres.clip_tables import clip_skips, validations, validator_stats, voice_clips
+from adapters.postgres.clip_tables import (
+    clip_servings,
+    clip_skips,
+    validations,
+    validator_stats,
+    voice_clips,
+)
 from adapters.postgres.keyset import newest_first
-from core.domain.accuracy import ValidatorAccuracy
+from adapters.postgres.sync_tables import clip_reservations
+from core.domain.accuracy import ValidatorAccuracy, ValidatorRecord
 from core.domain.clips import (
     AudioInfo,
     Clip,
@@ -23,14 +30,56 @@ from core.domain.clips import (
     Visibility,
     VoteOutcome,
 )
-from core.domain.validation import VoteRecord
+from core.domain.dawid_skene import ConfusionCounts, CrowdModel
+from core.domain.validation import Serving, VoteRecord, VoteTarget
 
-ACCURACY_COUNTERS = ("gold_right", "gold_wrong", "consensus_agreed", "consensus_disagreed")
+WHOLE_COUNTERS = (
+    "gold_right",
+    "gold_wrong",
+    "consensus_agreed",
+    "consensus_disagreed",
+    "rushed_votes",
+)
+CONFUSION_COLUMNS = ("n11", "n01", "n00", "n10")  # in ConfusionCounts' field order
 
 # The statements a vote runs are built once: SQLAlchemy then only looks up its compiled
 # form, instead of building, hashing and matching a new expression on every call.
 _CLIP_BY_ID = sa.select(voice_clips).where(voice_clips.c.id == sa.bindparam("clip_id"))
 _CLIP_BY_ID_FOR_UPDATE = _CLIP_BY_ID.with_for_update()
+_GOLD_IN_LANGUAGE = sa.alias(voice_clips, "gold_in_language")
+_CLIP_FOR_VOTE = (
+    sa.select(
+        voice_clips,
+        clip_servings.c.served_at,
+        sa.exists()
+        .where(
+            _GOLD_IN_LANGUAGE.c.language == voice_clips.c.language,
+            _GOLD_IN_LANGUAGE.c.is_gold,
+            _GOLD_IN_LANGUAGE.c.visibility == Visibility.VISIBLE.value,
+        )
+        .label("language_has_gold"),
+    )
+    .select_from(
+        voice_clips.outerjoin(
+            clip_servings,
+            sa.and_(
+                clip_servings.c.clip_id == voice_clips.c.id,
+                clip_servings.c.validator_id == sa.bindparam("validator_id"),
+            ),
+        )
+    )
+    .where(voice_clips.c.id == sa.bindparam("clip_id"))
+    .with_for_update(of=voice_clips)
+)
+_SAVE_SHADOW = sa.update(voice_clips).where(
+    voice_clips.c.id == sa.bindparam("clip_id"), voice_clips.c.is_gold
+)
+_RECORD_SERVINGS = sa.text(
+    "INSERT INTO clip_servings (validator_id, clip_id, served_at) "
+    "SELECT :validator_id, clip_id, :served_at "
+    "FROM unnest(CAST(:clip_ids AS uuid[])) AS s(clip_id) "
+    "ORDER BY clip_id ON CONFLICT DO NOTHING"
+)
 _SAVE_TALLY = sa.update(voice_clips).where(voice_clips.c.id == sa.bindparam("clip_id"))
 _ADD_VOTE = (
     insert(validations)
@@ -42,25 +91,49 @@ _VOTES_FOR_CLIP = (
     .where(validations.c.clip_id == sa.bindparam("clip_id"))
     .order_by(validations.c.created_at, validations.c.id)
 )
+_VOTES_FOR_CLIP_AFTER = (
+    sa.select(validations)
+    .where(
+        validations.c.clip_id == sa.bindparam("clip_id"),
+        validations.c.created_at > sa.bindparam("after"),
+    )
+    .order_by(validations.c.created_at, validations.c.id)
+)
 _STATS_OF = sa.select(validator_stats).where(
     validator_stats.c.validator_id == sa.bindparam("validator_id")
+)
+# One row whatever exists: the validator's stats (NULLs for a newcomer) and the crowd model
+# (NULLs before the model row exists, e.g. in a database emptied by tests).
+_STATS_WITH_MODEL = sa.text(
+    "SELECT vs.*, m.sensitivity AS model_sensitivity, m.specificity AS model_specificity, "
+    "m.valid_share AS model_valid_share, m.prior_strength AS model_prior_strength "
+    "FROM (SELECT 1) AS one "
+    "LEFT JOIN consensus_model m ON m.id = 1 "
+    "LEFT JOIN validator_stats vs ON vs.validator_id = :validator_id"
 )
 # One statement, rows in validator-id order: transactions touching the same validators lock
 # their rows in the same order and cannot deadlock.
 _ADD_TO_STATS = sa.text(
     "INSERT INTO validator_stats (validator_id, gold_right, gold_wrong, consensus_agreed, "
-    "consensus_disagreed, updated_at) "
-    "SELECT validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed, now() "
+    "consensus_disagreed, rushed_votes, n11, n01, n00, n10, updated_at) "
+    "SELECT validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed, "
+    "rushed_votes, n11, n01, n00, n10, now() "
     "FROM unnest(CAST(:validator_ids AS uuid[]), CAST(:gold_right AS integer[]), "
     "CAST(:gold_wrong AS integer[]), CAST(:consensus_agreed AS integer[]), "
-    "CAST(:consensus_disagreed AS integer[])) "
-    "AS d(validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed) "
+    "CAST(:consensus_disagreed AS integer[]), CAST(:rushed_votes AS integer[]), "
+    "CAST(:n11 AS float8[]), CAST(:n01 AS float8[]), CAST(:n00 AS float8[]), "
+    "CAST(:n10 AS float8[])) "
+    "AS d(validator_id, gold_right, gold_wrong, consensus_agreed, consensus_disagreed, "
+    "rushed_votes, n11, n01, n00, n10) "
     "ORDER BY validator_id "
     "ON CONFLICT (validator_id) DO UPDATE SET "
     "gold_right = validator_stats.gold_right + excluded.gold_right, "
     "gold_wrong = validator_stats.gold_wrong + excluded.gold_wrong, "
     "consensus_agreed = validator_stats.consensus_agreed + excluded.consensus_agreed, "
     "consensus_disagreed = validator_stats.consensus_disagreed + excluded.consensus_disagreed, "
+    "rushed_votes = validator_stats.rushed_votes + excluded.rushed_votes, "
+    "n11 = validator_stats.n11 + excluded.n11, n01 = validator_stats.n01 + excluded.n01, "
+    "n00 = validator_stats.n00 + excluded.n00, n10 = validator_stats.n10 + excluded.n10, "
     "updated_at = now()"
 )
 
@@ -85,11 +158,16 @@ def _to_clip(row: sa.Row[Any]) -> Clip:
             invalid_votes=row.invalid_votes,
             log_odds_sum=row.log_odds_sum,
             is_gold=row.is_gold,
+            prior_log_odds=row.prior_log_odds,
+            established_votes=row.established_votes,
         ),
         visibility=Visibility(row.visibility),
         queue_rank=row.queue_rank,
         created_at=row.created_at,
         decided_at=row.decided_at,
+        shadow_status=ClipStatus(row.shadow_status) if row.shadow_status else None,
+        shadow_settled_at=row.shadow_settled_at,
+        audio_sha256=row.audio_sha256,
     )
 
 
@@ -107,6 +185,7 @@ def _clip_row(clip: Clip) -> dict[str, object]:
         "size_bytes": clip.audio.size_bytes,
         "visibility": clip.visibility.value,
         "created_at": clip.created_at,
+        "audio_sha256": clip.audio_sha256,
         **_tally_values(clip.tally, clip.queue_rank, clip.decided_at),
     }
 
@@ -118,8 +197,20 @@ def _tally_values(tally: ClipTally, queue_rank: int, decided_at: datetime | None
         "invalid_votes": tally.invalid_votes,
         "log_odds_sum": tally.log_odds_sum,
         "is_gold": tally.is_gold,
+        "prior_log_odds": tally.prior_log_odds,
+        "established_votes": tally.established_votes,
         "queue_rank": queue_rank,
         "decided_at": decided_at,
+    }
+
+
+def _shadow_values(shadow: ClipTally) -> dict[str, Any]:
+    return {
+        "valid_votes": shadow.valid_votes,
+        "invalid_votes": shadow.invalid_votes,
+        "log_odds_sum": shadow.log_odds_sum,
+        "prior_log_odds": shadow.prior_log_odds,
+        "established_votes": shadow.established_votes,
     }
 
 
@@ -130,9 +221,41 @@ def _to_vote(row: sa.Row[Any]) -> VoteRecord:
         validator_id=row.validator_id,
         verdict=Verdict(row.verdict),
         outcome=VoteOutcome(row.outcome),
+        evidence=row.evidence,
         accuracy=row.accuracy,
         on_probation=row.on_probation,
+        established=row.established,
         created_at=row.created_at,
+    )
+
+
+def _to_history(row: Any) -> ValidatorAccuracy:
+    return ValidatorAccuracy(
+        confusion=ConfusionCounts(*(getattr(row, name) for name in CONFUSION_COLUMNS)),
+        **{name: getattr(row, name) for name in WHOLE_COUNTERS},
+    )
+
+
+def _to_record(row: Any) -> ValidatorRecord:
+    return ValidatorRecord(
+        history=_to_history(row),
+        on_probation=row.on_probation,
+        published_accuracy=row.published_accuracy,
+        published_at=row.published_at,
+        published_gold_answers=row.published_gold_answers,
+    )
+
+
+def to_crowd_model(row: Any, prefix: str = "") -> CrowdModel:
+    """The crowd model of a ``consensus_model`` row (columns optionally prefixed); the
+    defaults when the row is missing."""
+    if getattr(row, f"{prefix}sensitivity", None) is None:
+        return CrowdModel()
+    return CrowdModel(
+        sensitivity=getattr(row, f"{prefix}sensitivity"),
+        specificity=getattr(row, f"{prefix}specificity"),
+        valid_share=getattr(row, f"{prefix}valid_share"),
+        prior_strength=getattr(row, f"{prefix}prior_strength"),
     )
 
 
@@ -157,6 +280,18 @@ class PostgresClipRepository:
     async def get_for_update(self, clip_id: UUID) -> Clip | None:
         return await self._one(_CLIP_BY_ID_FOR_UPDATE, {"clip_id": clip_id})
 
+    async def get_for_vote(self, clip_id: UUID, validator_id: UUID) -> VoteTarget | None:
+        result = await self._connection.execute(
+            _CLIP_FOR_VOTE, {"clip_id": clip_id, "validator_id": validator_id}
+        )
+        row = result.one_or_none()
+        if row is None:
+            return None
+        serving = (
+            Serving(validator_id, clip_id, row.served_at) if row.served_at is not None else None
+        )
+        return VoteTarget(_to_clip(row), serving, row.language_has_gold, row.reserved_until)
+
     async def by_client_id(self, contributor_id: UUID, client_id: UUID) -> Clip | None:
         return await self._one(
             sa.select(voice_clips).where(
@@ -164,6 +299,21 @@ class PostgresClipRepository:
                 voice_clips.c.client_id == client_id,
             )
         )
+
+    async def with_same_audio(self, clip: Clip, limit: int) -> Sequence[Clip]:
+        if clip.audio_sha256 is None:
+            return []
+        key = f"chorus.clip_audio:{clip.audio_sha256}"
+        await self._connection.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0)))
+        )
+        rows = await self._connection.execute(
+            sa.select(voice_clips)
+            .where(voice_clips.c.audio_sha256 == clip.audio_sha256, voice_clips.c.id != clip.id)
+            .order_by(voice_clips.c.created_at, voice_clips.c.id)
+            .limit(limit)
+        )
+        return [_to_clip(row) for row in rows]
 
     async def list_by_contributor(
         self, contributor_id: UUID, *, before: tuple[datetime, UUID] | None, limit: int
@@ -180,6 +330,17 @@ class PostgresClipRepository:
         await self._connection.execute(
             _SAVE_TALLY, {"clip_id": clip_id, **_tally_values(tally, queue_rank, decided_at)}
         )
+
+    async def save_shadow(
+        self,
+        clip_id: UUID,
+        shadow: ClipTally,
+        settled: tuple[ClipStatus, datetime] | None,
+    ) -> None:
+        values = _shadow_values(shadow)
+        if settled is not None:
+            values["shadow_status"], values["shadow_settled_at"] = settled[0].value, settled[1]
+        await self._connection.execute(_SAVE_SHADOW.values(**values), {"clip_id": clip_id})
 
     async def _one(
         self, query: sa.Select[Any], parameters: Mapping[str, Any] | None = None
@@ -204,12 +365,37 @@ class PostgresVoteRepository:
             "accuracy": vote.accuracy,
             "on_probation": vote.on_probation,
             "created_at": vote.created_at,
+            "evidence": vote.evidence,
+            "established": vote.established,
         }
         return (await self._connection.execute(_ADD_VOTE, row)).scalar_one_or_none() is not None
 
-    async def for_clip(self, clip_id: UUID) -> Sequence[VoteRecord]:
-        rows = await self._connection.execute(_VOTES_FOR_CLIP, {"clip_id": clip_id})
+    async def for_clip(
+        self, clip_id: UUID, *, after: datetime | None = None
+    ) -> Sequence[VoteRecord]:
+        if after is None:
+            rows = await self._connection.execute(_VOTES_FOR_CLIP, {"clip_id": clip_id})
+        else:
+            rows = await self._connection.execute(
+                _VOTES_FOR_CLIP_AFTER, {"clip_id": clip_id, "after": after}
+            )
         return [_to_vote(row) for row in rows]
+
+
+class PostgresClipServings:
+    """Implements ``core.ports.clips.ClipServings``: one statement per page, first serving
+    kept."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def record(self, validator_id: UUID, clip_ids: Sequence[UUID], at: datetime) -> None:
+        if not clip_ids:
+            return
+        await self._connection.execute(
+            _RECORD_SERVINGS,
+            {"validator_id": validator_id, "clip_ids": list(clip_ids), "served_at": at},
+        )
 
 
 class PostgresSkipRepository:
@@ -232,35 +418,128 @@ class PostgresValidatorStatsRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def get(self, validator_id: UUID) -> ValidatorAccuracy:
+    async def get(self, validator_id: UUID) -> ValidatorRecord:
         result = await self._connection.execute(_STATS_OF, {"validator_id": validator_id})
         row = result.one_or_none()
-        if row is None:
-            return ValidatorAccuracy()
-        return ValidatorAccuracy(**{name: getattr(row, name) for name in ACCURACY_COUNTERS})
+        return ValidatorRecord() if row is None else _to_record(row)
+
+    async def get_with_model(self, validator_id: UUID) -> tuple[ValidatorRecord, CrowdModel]:
+        result = await self._connection.execute(_STATS_WITH_MODEL, {"validator_id": validator_id})
+        row = result.one()
+        record = ValidatorRecord() if row.validator_id is None else _to_record(row)
+        return record, to_crowd_model(row, "model_")
 
     async def add(self, deltas: Mapping[UUID, ValidatorAccuracy]) -> None:
-        if not deltas:
+        changes = {who: delta for who, delta in deltas.items() if not delta.is_empty}
+        if not changes:
             return
-        ordered = sorted(deltas)
+        ordered = sorted(changes)
         parameters: dict[str, list[Any]] = {"validator_ids": ordered}
-        for name in ACCURACY_COUNTERS:
-            parameters[name] = [getattr(deltas[validator_id], name) for validator_id in ordered]
+        for name in WHOLE_COUNTERS:
+            parameters[name] = [getattr(changes[who], name) for who in ordered]
+        for index, name in enumerate(CONFUSION_COLUMNS):
+            parameters[name] = [changes[who].confusion.as_tuple()[index] for who in ordered]
         await self._connection.execute(_ADD_TO_STATS, parameters)
 
 
-def _not_seen_by(validator_id: UUID) -> list[sa.ColumnElement[bool]]:
+_VALIDATOR = sa.bindparam("validator_id", type_=voice_clips.c.contributor_id.type)
+_NOW = sa.bindparam("now", type_=voice_clips.c.created_at.type)
+
+
+def _not_seen_by() -> list[sa.ColumnElement[bool]]:
+    """Not the validator's own clip, not voted on, skipped or reserved by them (bound
+    parameters ``validator_id`` and ``now``)."""
     voted = sa.select(validations.c.id).where(
-        validations.c.validator_id == validator_id, validations.c.clip_id == voice_clips.c.id
+        validations.c.validator_id == _VALIDATOR, validations.c.clip_id == voice_clips.c.id
     )
     skipped = sa.select(clip_skips.c.clip_id).where(
-        clip_skips.c.validator_id == validator_id, clip_skips.c.clip_id == voice_clips.c.id
+        clip_skips.c.validator_id == _VALIDATOR, clip_skips.c.clip_id == voice_clips.c.id
+    )
+    reserved = sa.select(clip_reservations.c.clip_id).where(
+        clip_reservations.c.validator_id == _VALIDATOR,
+        clip_reservations.c.clip_id == voice_clips.c.id,
+        clip_reservations.c.used_at.is_(None),
+        clip_reservations.c.expires_at > _NOW,
     )
     return [
-        voice_clips.c.contributor_id != validator_id,
+        voice_clips.c.contributor_id != _VALIDATOR,
         ~sa.exists(voted),
         ~sa.exists(skipped),
+        ~sa.exists(reserved),
     ]
+
+
+def _has_free_slot() -> sa.ColumnElement[bool]:
+    """Counted votes (of a gold clip's shadow round) plus holding reservations leave a slot
+    (bound parameters ``now`` and ``vote_cap``); reservations are counted only on clips one
+    may still hold (``reserved_until``)."""
+    holding = (
+        sa.select(sa.func.count())
+        .where(
+            clip_reservations.c.clip_id == voice_clips.c.id,
+            clip_reservations.c.used_at.is_(None),
+            clip_reservations.c.expires_at > _NOW,
+        )
+        .scalar_subquery()
+    )
+    return sa.or_(
+        voice_clips.c.reserved_until.is_(None),
+        voice_clips.c.reserved_until <= _NOW,
+        voice_clips.c.valid_votes + voice_clips.c.invalid_votes + holding
+        < sa.bindparam("vote_cap", type_=sa.Integer),
+    )
+
+
+# The queue's statements are built once; a request only binds its values.
+_PENDING_PAGE = (
+    sa.select(voice_clips)
+    .where(
+        voice_clips.c.language == sa.bindparam("language"),
+        voice_clips.c.status == ClipStatus.PENDING.value,
+        voice_clips.c.visibility == Visibility.VISIBLE.value,
+        ~voice_clips.c.is_gold,
+        *_not_seen_by(),
+        _has_free_slot(),
+    )
+    .order_by(voice_clips.c.queue_rank, voice_clips.c.created_at, voice_clips.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+
+
+def _gold_page() -> sa.CompoundSelect[Any]:
+    """Gold clips from ``pivot`` on in id order, then from the start (wrapping around): two
+    index-ordered halves in one statement, the first half first."""
+    served_before_settling = sa.select(clip_servings.c.clip_id).where(
+        clip_servings.c.validator_id == _VALIDATOR,
+        clip_servings.c.clip_id == voice_clips.c.id,
+        clip_servings.c.served_at < voice_clips.c.shadow_settled_at,
+    )
+    base = sa.select(voice_clips, sa.literal(0).label("wrapped")).where(
+        voice_clips.c.language == sa.bindparam("language"),
+        voice_clips.c.is_gold,
+        voice_clips.c.visibility == Visibility.VISIBLE.value,
+        *_not_seen_by(),
+        ~sa.exists(served_before_settling),
+        _has_free_slot(),
+    )
+    pivot = sa.bindparam("pivot", type_=voice_clips.c.id.type)
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    after = base.where(voice_clips.c.id >= pivot).order_by(voice_clips.c.id).limit(limit)
+    before = (
+        base.with_only_columns(*voice_clips.c, sa.literal(1).label("wrapped"))
+        .where(voice_clips.c.id < pivot)
+        .order_by(voice_clips.c.id)
+        .limit(limit)
+    )
+    return sa.union_all(after.subquery().select(), before.subquery().select())
+
+
+_GOLD_HALVES = _gold_page().subquery()
+_GOLD_PAGE = (
+    sa.select(_GOLD_HALVES)
+    .order_by(_GOLD_HALVES.c.wrapped, _GOLD_HALVES.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
 
 
 class PostgresClipQueue:
@@ -272,36 +551,44 @@ class PostgresClipQueue:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def pending(self, validator_id: UUID, language: str, limit: int) -> Sequence[Clip]:
-        query = (
-            sa.select(voice_clips)
-            .where(
-                voice_clips.c.language == language,
-                voice_clips.c.status == ClipStatus.PENDING.value,
-                voice_clips.c.visibility == Visibility.VISIBLE.value,
-                ~voice_clips.c.is_gold,
-                *_not_seen_by(validator_id),
-            )
-            .order_by(voice_clips.c.queue_rank, voice_clips.c.created_at, voice_clips.c.id)
-            .limit(limit)
-        )
-        return [_to_clip(row) for row in await self._connection.execute(query)]
-
-    async def gold(
-        self, validator_id: UUID, language: str, limit: int, pivot: UUID
+    async def pending(
+        self, validator_id: UUID, language: str, limit: int, *, now: datetime, vote_cap: int
     ) -> Sequence[Clip]:
         if limit <= 0:
             return []
-        base = sa.select(voice_clips).where(
-            voice_clips.c.language == language,
-            voice_clips.c.is_gold,
-            voice_clips.c.visibility == Visibility.VISIBLE.value,
-            *_not_seen_by(validator_id),
+        rows = await self._connection.execute(
+            _PENDING_PAGE,
+            {
+                "validator_id": validator_id,
+                "language": language,
+                "now": now,
+                "vote_cap": vote_cap,
+                "limit": limit,
+            },
         )
-        after = base.where(voice_clips.c.id >= pivot).order_by(voice_clips.c.id).limit(limit)
-        found = [_to_clip(row) for row in await self._connection.execute(after)]
-        if len(found) < limit:
-            wrap = base.where(voice_clips.c.id < pivot).order_by(voice_clips.c.id)
-            rows = await self._connection.execute(wrap.limit(limit - len(found)))
-            found += [_to_clip(row) for row in rows]
-        return found
+        return [_to_clip(row) for row in rows]
+
+    async def gold(
+        self,
+        validator_id: UUID,
+        language: str,
+        limit: int,
+        pivot: UUID,
+        *,
+        now: datetime,
+        vote_cap: int,
+    ) -> Sequence[Clip]:
+        if limit <= 0:
+            return []
+        rows = await self._connection.execute(
+            _GOLD_PAGE,
+            {
+                "validator_id": validator_id,
+                "language": language,
+                "now": now,
+                "vote_cap": vote_cap,
+                "limit": limit,
+                "pivot": pivot,
+            },
+        )
+        return [_to_clip(row) for row in rows]

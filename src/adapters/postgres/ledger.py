@@ -20,9 +20,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres.clip_tables import voice_clips
+from adapters.postgres.errors import storage_errors
 from adapters.postgres.keyset import newest_first
 from adapters.postgres.ledger_tables import (
     accounts,
@@ -31,6 +32,7 @@ from adapters.postgres.ledger_tables import (
     reward_rates,
     transactions,
 )
+from adapters.postgres.shared_connection import autocommit_connection
 from core.domain.ledger import (
     AccountKind,
     AccountRef,
@@ -111,6 +113,48 @@ _POST_TRANSACTIONS = sa.text(
     " ORDER BY p.position"
     ") SELECT reference FROM new_transactions"
 )
+
+
+_MEMBER_ACCOUNTS = sa.select(
+    accounts.c.kind, accounts.c.balance_minor, accounts.c.lifetime_earned_minor
+).where(
+    accounts.c.owner_id == sa.bindparam("profile_id"),
+    accounts.c.currency == sa.bindparam("currency"),
+)
+
+
+async def _member_balance(
+    connection: AsyncConnection, profile_id: UUID, currency: str
+) -> MemberBalance:
+    rows = await connection.execute(
+        _MEMBER_ACCOUNTS, {"profile_id": profile_id, "currency": currency}
+    )
+    balances = {AccountKind(row.kind): row for row in rows}
+
+    def of(kind: AccountKind) -> Money:
+        row = balances.get(kind)
+        return Money(row.balance_minor if row else 0, currency)
+
+    pending = balances.get(AccountKind.PENDING)
+    return MemberBalance(
+        currency=currency,
+        available=of(AccountKind.AVAILABLE),
+        pending=of(AccountKind.PENDING),
+        on_hold=of(AccountKind.PAYOUT_HOLD),
+        lifetime_earned=Money(pending.lifetime_earned_minor if pending else 0, currency),
+    )
+
+
+class PostgresBalanceLookup:
+    """Implements ``core.ports.ledger.BalanceLookup``: one autocommit read (no BEGIN and
+    ROLLBACK around it)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def member_balance(self, profile_id: UUID, currency: str) -> MemberBalance:
+        async with storage_errors(), autocommit_connection(self._engine) as connection:
+            return await _member_balance(connection, profile_id, currency)
 
 
 class PostgresLedgerRepository:
@@ -209,25 +253,7 @@ class PostgresLedgerRepository:
         return found[0] if found else None
 
     async def member_balance(self, profile_id: UUID, currency: str) -> MemberBalance:
-        rows = await self._connection.execute(
-            sa.select(
-                accounts.c.kind, accounts.c.balance_minor, accounts.c.lifetime_earned_minor
-            ).where(accounts.c.owner_id == profile_id, accounts.c.currency == currency)
-        )
-        balances = {AccountKind(row.kind): row for row in rows}
-
-        def of(kind: AccountKind) -> Money:
-            row = balances.get(kind)
-            return Money(row.balance_minor if row else 0, currency)
-
-        pending = balances.get(AccountKind.PENDING)
-        return MemberBalance(
-            currency=currency,
-            available=of(AccountKind.AVAILABLE),
-            pending=of(AccountKind.PENDING),
-            on_hold=of(AccountKind.PAYOUT_HOLD),
-            lifetime_earned=Money(pending.lifetime_earned_minor if pending else 0, currency),
-        )
+        return await _member_balance(self._connection, profile_id, currency)
 
     async def history(
         self, profile_id: UUID, *, before: tuple[datetime, UUID] | None, limit: int

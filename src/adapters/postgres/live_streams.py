@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.postgres.keyset import newest_first
 from adapters.postgres.tables import live_messages, live_streams, live_webhook_events
 from core.domain.live import LiveMessage, LiveStream, StreamStatus
+from core.domain.visibility import Visibility
 from core.ports.live_streams import Position
 
 LIVE = StreamStatus.LIVE.value
+VISIBLE = Visibility.VISIBLE.value
 
 
 def _to_stream(row: sa.Row[Any]) -> LiveStream:
@@ -31,6 +33,7 @@ def _to_stream(row: sa.Row[Any]) -> LiveStream:
         ended_at=row.ended_at,
         viewer_sessions=frozenset(row.viewer_sessions),
         peak_viewers=row.peak_viewers,
+        visibility=Visibility(row.visibility),
     )
 
 
@@ -46,6 +49,7 @@ def _to_stream_row(stream: LiveStream) -> dict[str, object]:
         "ended_at": stream.ended_at,
         "viewer_sessions": sorted(stream.viewer_sessions),
         "peak_viewers": stream.peak_viewers,
+        "visibility": stream.visibility.value,
     }
 
 
@@ -56,6 +60,7 @@ def _to_message(row: sa.Row[Any]) -> LiveMessage:
         author_id=row.author_id,
         body=row.body,
         created_at=row.created_at,
+        visibility=Visibility(row.visibility),
     )
 
 
@@ -63,7 +68,7 @@ class PostgresLiveStreamRepository:
     """Implements ``core.ports.live_streams.LiveStreamRepository`` on the unit of work's
     connection. One live stream per host is the partial unique index
     ``live_streams_one_live_per_host``; the chat limit is counted under a transaction-scoped
-    advisory lock per (stream, author)."""
+    advisory lock per (stream, author). Listings leave out what moderation hid or removed."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -105,7 +110,9 @@ class PostgresLiveStreamRepository:
 
     async def list_live(self, *, limit: int, after: Position | None) -> Sequence[LiveStream]:
         statement = newest_first(
-            sa.select(live_streams).where(live_streams.c.status == LIVE),
+            sa.select(live_streams).where(
+                live_streams.c.status == LIVE, live_streams.c.visibility == VISIBLE
+            ),
             live_streams.c.started_at,
             live_streams.c.id,
             before=None if after is None else (after.at, after.id),
@@ -156,7 +163,9 @@ class PostgresLiveStreamRepository:
         self, stream_id: UUID, *, limit: int, before: Position | None
     ) -> Sequence[LiveMessage]:
         statement = newest_first(
-            sa.select(live_messages).where(live_messages.c.stream_id == stream_id),
+            sa.select(live_messages).where(
+                live_messages.c.stream_id == stream_id, live_messages.c.visibility == VISIBLE
+            ),
             live_messages.c.created_at,
             live_messages.c.id,
             before=None if before is None else (before.at, before.id),

@@ -34,6 +34,7 @@ push_tokens = sa.Table(
     sa.Column("profile_id", UUID, nullable=False),
     sa.Column("platform", sa.Text),
     sa.Column("device_name", sa.Text),
+    sa.Column("device_id", sa.Text),  # 0007_edge_hardening
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("deactivated_at", TIMESTAMP),
     sa.Column("deactivated_reason", sa.Text),

@@ -21,7 +21,7 @@ from core.domain.member_notifications import DeliveryState, FeedCursor, Notifica
 from core.domain.notifications import NotificationCategory
 
 
-def _to_notification(row: sa.Row[Any]) -> Notification:
+def to_notification(row: sa.Row[Any]) -> Notification:
     return Notification(
         id=row.id,
         profile_id=row.profile_id,
@@ -67,7 +67,7 @@ class PostgresNotificationRepository:
             sa.select(notifications).where(notifications.c.id == notification_id)
         )
         row = result.one_or_none()
-        return _to_notification(row) if row else None
+        return to_notification(row) if row else None
 
     async def page(
         self, profile_id: UUID, *, after: FeedCursor | None, limit: int, unread_only: bool
@@ -83,7 +83,7 @@ class PostgresNotificationRepository:
             limit=limit,
         )
         result = await self._connection.execute(page)
-        return [_to_notification(row) for row in result]
+        return [to_notification(row) for row in result]
 
     async def unread_count(self, profile_id: UUID) -> int:
         result = await self._connection.execute(

@@ -15,6 +15,7 @@ from adapters.postgres.errors import storage_errors
 from adapters.postgres.shared_connection import autocommit_connection
 from adapters.postgres.tables import profiles
 from core.domain.identity import Profile, ProfileStatus, Role
+from core.domain.visibility import Visibility
 
 _PROFILE_BY_ID = sa.select(profiles).where(profiles.c.id == sa.bindparam("profile_id"))
 # ``= ANY(array)``: one statement text (and one prepared statement) for any number of ids.
@@ -33,6 +34,9 @@ def _to_profile(row: sa.Row[Any]) -> Profile:
         payout_currency=row.payout_currency,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        time_zone=row.time_zone,
+        show_on_leaderboards=row.show_on_leaderboards,
+        visibility=Visibility(row.visibility),
     )
 
 
@@ -46,6 +50,9 @@ def _to_row(profile: Profile) -> dict[str, object]:
         "payout_currency": profile.payout_currency,
         "created_at": profile.created_at,
         "updated_at": profile.updated_at,
+        "time_zone": profile.time_zone,
+        "show_on_leaderboards": profile.show_on_leaderboards,
+        "visibility": profile.visibility.value,
     }
 
 

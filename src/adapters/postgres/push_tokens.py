@@ -25,7 +25,21 @@ def _to_token(row: sa.Row[Any]) -> PushToken:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deactivated_reason=row.deactivated_reason,
+        device_id=row.device_id,
     )
+
+
+def _to_row(token: PushToken) -> dict[str, object]:
+    return {
+        "token": token.token,
+        "profile_id": token.profile_id,
+        "platform": token.platform.value if token.platform else None,
+        "device_name": token.device_name,
+        "device_id": token.device_id,
+        "active": True,
+        "created_at": token.created_at,
+        "updated_at": token.updated_at,
+    }
 
 
 class PostgresPushTokenRepository:
@@ -35,30 +49,33 @@ class PostgresPushTokenRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def get(self, token: str) -> PushToken | None:
-        result = await self._connection.execute(
-            sa.select(push_tokens).where(push_tokens.c.token == token)
-        )
+    async def get(self, token: str, *, lock: bool = False) -> PushToken | None:
+        query = sa.select(push_tokens).where(push_tokens.c.token == token)
+        result = await self._connection.execute(query.with_for_update() if lock else query)
         row = result.one_or_none()
         return _to_token(row) if row else None
 
+    async def add_if_absent(self, token: PushToken) -> PushToken | None:
+        statement = (
+            insert(push_tokens)
+            .values(_to_row(token))
+            .on_conflict_do_nothing(index_elements=[push_tokens.c.token])
+            .returning(*push_tokens.c)
+        )
+        row = (await self._connection.execute(statement)).one_or_none()
+        return _to_token(row) if row else None
+
     async def register(self, token: PushToken) -> PushToken:
-        values = {
-            "token": token.token,
-            "profile_id": token.profile_id,
-            "platform": token.platform.value if token.platform else None,
-            "device_name": token.device_name,
-            "active": True,
-            "created_at": token.created_at,
-            "updated_at": token.updated_at,
-        }
-        statement = insert(push_tokens).values(values)
+        statement = insert(push_tokens).values(_to_row(token))
         upsert = statement.on_conflict_do_update(
             index_elements=[push_tokens.c.token],
             set_={
                 "profile_id": statement.excluded.profile_id,
                 "platform": statement.excluded.platform,
                 "device_name": statement.excluded.device_name,
+                "device_id": sa.func.coalesce(
+                    statement.excluded.device_id, push_tokens.c.device_id
+                ),
                 "active": True,
                 "deactivated_at": None,
                 "deactivated_reason": None,

@@ -19,6 +19,10 @@ profiles = sa.Table(
     sa.Column("payout_currency", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Migration 0009_badges: the member's time zone and leaderboard opt-in.
+    sa.Column("time_zone", sa.Text),
+    sa.Column("show_on_leaderboards", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("visibility", sa.Text, nullable=False),  # migration 0011_moderation
 )
 
 outbox = sa.Table(
@@ -53,6 +57,7 @@ live_streams = sa.Table(
     sa.Column("ended_at", sa.DateTime(timezone=True)),
     sa.Column("viewer_sessions", pg.ARRAY(sa.Text), nullable=False),
     sa.Column("peak_viewers", sa.Integer, nullable=False),
+    sa.Column("visibility", sa.Text, nullable=False),  # migration 0011_moderation
 )
 
 live_messages = sa.Table(
@@ -63,6 +68,7 @@ live_messages = sa.Table(
     sa.Column("author_id", pg.UUID(as_uuid=True), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("visibility", sa.Text, nullable=False),  # migration 0011_moderation
 )
 
 live_webhook_events = sa.Table(

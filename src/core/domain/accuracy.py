@@ -1,31 +1,35 @@
-"""How far each validator is trusted: a Beta posterior of their accuracy, probation, gold clips.
+"""How far each validator is trusted: their answer history, their standing when they vote,
+probation, and when they are established.
 
 Rules:
 
-- A validator's accuracy ``a`` is the mean of a Beta posterior: Beta(α₀, β₀) prior, plus one
-  per gold answer (right → α, wrong → β), plus ``consensus_weight`` per vote on a clip
-  decided by consensus (agreed → α, disagreed → β). Late votes are scored like any other.
-- The estimate used anywhere is clamped to [0.5, 0.99]: below 0.5 a validator carries no
-  information (we never invert an adversary's votes — that would pay for gaming), and above
-  0.99 no single vote should be able to outweigh everyone else.
-- Default prior Beta(4, 1): a newcomer is trusted at 0.8, so two agreeing newcomers reach
-  P(valid) ≈ 0.94 < 0.95 and need a third vote, while after a single right gold answer
-  (5/6 ≈ 0.83) two such validators decide. Its weight (5 answers) is light enough that 20
-  gold answers at 50 % (a spammer) give 14/25 = 0.56, well under the probation floor.
-- Probation: after at least 20 gold answers, an accuracy under the floor (0.7) puts a
-  validator on probation — their votes weigh nothing and earn nothing. It is a pure function
-  of the record, not a stored flag: the validator recovers as soon as the estimate is back
-  at or above the floor.
-- Gold clips (known verdict, mixed into queues at ``DEFAULT_GOLD_RATE``) never change status;
-  an answer on one only scores the validator.
+- A validator's history (``ValidatorAccuracy``) holds the Dawid–Skene confusion counts
+  (``core.domain.dawid_skene``) and plain counters for operators: gold answers right and
+  wrong, votes agreeing or not with a decided clip, rushed votes.
+- What teaches the history: a gold answer (1 to the right cell at once); a clip settled by
+  consensus (q = P(valid) to each voter whose vote was solicited and in time); a rushed vote
+  (counted as a wrong answer at once). Late and unsolicited votes teach nothing — otherwise
+  anyone could farm accuracy by voting on clips already decided.
+- The standing a vote snapshots (``ValidatorStanding``) is read against the crowd model:
+  sensitivity and specificity, and for the legacy ``weighted`` policy one accuracy number
+  (Beta(4, 1) posterior mean over the plain counters, clamped to [0.5, 0.99]).
+- Probation: after at least ``probation_min_gold_answers`` gold answers, a balanced accuracy
+  (s + p)/2 under ``probation_floor`` puts a validator on probation: their votes weigh nothing
+  and earn nothing. It is decided by the periodic refit and stored with the history, so it
+  changes at most once per refit and no single answer's effect shows at once; the validator
+  recovers at the first refit that finds them back at or above the floor.
+- Established: a validator with at least ``established_gold_answers`` gold answers. Where a
+  language has gold clips, a clip is decided only with at least one established vote, so a
+  handful of fresh accounts cannot decide a clip among themselves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from uuid import UUID
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from core.domain.clips import ClipStatus, Verdict, Vote
+from core.domain.clips import ClipStatus, Verdict
+from core.domain.dawid_skene import ConfusionCounts, CrowdModel, Reliability
 from core.errors import InvalidInput
 
 MIN_ACCURACY = 0.5
@@ -40,13 +44,14 @@ def clamp_accuracy(value: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class AccuracyConfig:
-    """Prior, weight of consensus agreement, and probation rule."""
+    """The legacy single-accuracy prior, probation and the established threshold."""
 
     prior_alpha: float = 4.0
     prior_beta: float = 1.0
     consensus_weight: float = 0.5  # a decided clip is a noisier teacher than a gold one
     probation_floor: float = 0.7
-    probation_min_gold_answers: int = 20
+    probation_min_gold_answers: int = 5
+    established_gold_answers: int = 3
 
     def __post_init__(self) -> None:
         if self.prior_alpha <= 0 or self.prior_beta <= 0:
@@ -55,72 +60,127 @@ class AccuracyConfig:
             raise InvalidInput("consensus_weight must lie in [0, 1].", code="invalid_config")
         if not MIN_ACCURACY <= self.probation_floor <= MAX_ACCURACY:
             raise InvalidInput("probation_floor must lie in [0.5, 0.99].", code="invalid_config")
-        if self.probation_min_gold_answers < 0:
-            raise InvalidInput("probation_min_gold_answers must be ≥ 0.", code="invalid_config")
+        if self.probation_min_gold_answers < 0 or self.established_gold_answers < 0:
+            raise InvalidInput("Answer thresholds must be ≥ 0.", code="invalid_config")
 
 
 @dataclass(frozen=True, slots=True)
 class ValidatorStanding:
     """What a vote needs to know about its validator at the moment it is cast."""
 
+    reliability: Reliability
     accuracy: float
     on_probation: bool
-
-    def vote(self, validator_id: UUID, verdict: Verdict) -> Vote:
-        """A vote carrying this standing as its snapshot."""
-        return Vote(validator_id, verdict, self.accuracy, self.on_probation)
+    established: bool
+    gold_answers: int
 
 
 @dataclass(frozen=True, slots=True)
 class ValidatorAccuracy:
-    """The answer history that feeds a validator's accuracy; integer counters only, so the
-    prior can be reconfigured without touching stored data."""
+    """A validator's answer history, or a change to it (the repository adds changes
+    atomically). The confusion counts are soft; the rest are whole counters."""
 
+    confusion: ConfusionCounts = field(default_factory=ConfusionCounts)
     gold_right: int = 0
     gold_wrong: int = 0
     consensus_agreed: int = 0
     consensus_disagreed: int = 0
+    rushed_votes: int = 0
 
     @property
     def gold_answers(self) -> int:
-        """Gold answers given so far (the probation rule waits for enough of them)."""
+        """Gold answers given so far."""
         return self.gold_right + self.gold_wrong
 
-    def posterior(self, config: AccuracyConfig) -> tuple[float, float]:
-        """The Beta posterior's (α, β)."""
+    @property
+    def is_empty(self) -> bool:
+        return self == ValidatorAccuracy()
+
+    def plus(self, other: ValidatorAccuracy) -> ValidatorAccuracy:
+        """This history with ``other`` added to it."""
+        return ValidatorAccuracy(
+            confusion=self.confusion.plus(other.confusion),
+            gold_right=self.gold_right + other.gold_right,
+            gold_wrong=self.gold_wrong + other.gold_wrong,
+            consensus_agreed=self.consensus_agreed + other.consensus_agreed,
+            consensus_disagreed=self.consensus_disagreed + other.consensus_disagreed,
+            rushed_votes=self.rushed_votes + other.rushed_votes,
+        )
+
+    def legacy_accuracy(self, config: AccuracyConfig) -> float:
+        """One accuracy number for the legacy ``weighted`` policy: the Beta posterior mean
+        over gold answers and (weighted) agreement with decisions, clamped to [0.5, 0.99]."""
         weight = config.consensus_weight
         alpha = config.prior_alpha + self.gold_right + weight * self.consensus_agreed
         beta = config.prior_beta + self.gold_wrong + weight * self.consensus_disagreed
-        return alpha, beta
-
-    def accuracy(self, config: AccuracyConfig) -> float:
-        """Posterior mean α/(α+β), clamped to [0.5, 0.99]."""
-        alpha, beta = self.posterior(config)
         return clamp_accuracy(alpha / (alpha + beta))
 
-    def is_on_probation(self, config: AccuracyConfig) -> bool:
-        """Under the floor after enough gold answers; recovers once back at the floor."""
+    def reliability(self, model: CrowdModel) -> Reliability:
+        """Sensitivity and specificity under the crowd's priors."""
+        return model.reliability(self.confusion)
+
+    def is_established(self, config: AccuracyConfig) -> bool:
+        return self.gold_answers >= config.established_gold_answers
+
+    def is_due_for_probation(self, config: AccuracyConfig, model: CrowdModel) -> bool:
+        """What the refit decides: enough gold answers and a balanced accuracy under the
+        floor."""
         return (
             self.gold_answers >= config.probation_min_gold_answers
-            and self.accuracy(config) < config.probation_floor
+            and self.reliability(model).balanced_accuracy < config.probation_floor
         )
-
-    def standing(self, config: AccuracyConfig) -> ValidatorStanding:
-        """Accuracy and probation, as a vote will snapshot them."""
-        return ValidatorStanding(self.accuracy(config), self.is_on_probation(config))
 
     def after_gold_answer(self, answer: Verdict, gold: Verdict) -> ValidatorAccuracy:
         """Score an answer on a gold clip whose known verdict is ``gold``."""
+        learned = ConfusionCounts.of_answer(answer, 1.0 if gold is Verdict.VALID else 0.0)
+        counted = replace(self, confusion=self.confusion.plus(learned))
         if answer is gold:
-            return replace(self, gold_right=self.gold_right + 1)
-        return replace(self, gold_wrong=self.gold_wrong + 1)
+            return replace(counted, gold_right=self.gold_right + 1)
+        return replace(counted, gold_wrong=self.gold_wrong + 1)
 
-    def after_settled_clip(self, answer: Verdict, status: ClipStatus) -> ValidatorAccuracy:
-        """Score a vote (counted, ignored or late) against the clip's consensus decision;
-        a pending or disputed clip teaches nothing."""
+    def after_settled_clip(
+        self, answer: Verdict, status: ClipStatus, valid_probability: float
+    ) -> ValidatorAccuracy:
+        """Learn from a clip settled by consensus with P(valid) = ``valid_probability``;
+        the plain agreement counters move only for a decided (not disputed) clip."""
+        learned = replace(
+            self,
+            confusion=self.confusion.plus(ConfusionCounts.of_answer(answer, valid_probability)),
+        )
         decided = status.verdict
         if decided is None:
-            return self
+            return learned
         if answer is decided:
-            return replace(self, consensus_agreed=self.consensus_agreed + 1)
-        return replace(self, consensus_disagreed=self.consensus_disagreed + 1)
+            return replace(learned, consensus_agreed=self.consensus_agreed + 1)
+        return replace(learned, consensus_disagreed=self.consensus_disagreed + 1)
+
+    def after_rushed_vote(self, answer: Verdict) -> ValidatorAccuracy:
+        """A vote sent sooner than the clip could be heard counts against the validator."""
+        return replace(
+            self,
+            confusion=self.confusion.plus(ConfusionCounts.of_rushed_answer(answer)),
+            rushed_votes=self.rushed_votes + 1,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorRecord:
+    """A validator's stored history with what the last refit decided and published:
+    probation, the balanced accuracy the member is shown and the number of gold answers
+    behind it (delayed and rounded, so that no single gold answer's effect can be read off)."""
+
+    history: ValidatorAccuracy = field(default_factory=ValidatorAccuracy)
+    on_probation: bool = False
+    published_accuracy: float | None = None
+    published_at: datetime | None = None
+    published_gold_answers: int | None = None
+
+    def standing(self, config: AccuracyConfig, model: CrowdModel) -> ValidatorStanding:
+        """The standing a vote snapshots."""
+        return ValidatorStanding(
+            reliability=self.history.reliability(model),
+            accuracy=self.history.legacy_accuracy(config),
+            on_probation=self.on_probation,
+            established=self.history.is_established(config),
+            gold_answers=self.history.gold_answers,
+        )

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from core.domain.visibility import Visibility as Visibility  # re-exported: clips came first
 from core.errors import Conflict, InvalidInput
 
 MIN_AUDIO_SECONDS = 1
@@ -59,45 +60,85 @@ class ClipStatus(StrEnum):
 
 
 class VoteOutcome(StrEnum):
-    """What a vote did. Only ``counted`` votes move consensus (and may earn); every kind
-    still scores the validator's accuracy once the clip's verdict is known."""
+    """What a vote did. Only ``counted`` votes move consensus (and may earn)."""
 
     COUNTED = "counted"
-    LATE = "late"  # the clip was settled meanwhile (offline sync): changes nothing
+    LATE = "late"  # served while pending, settled before the vote arrived: changes nothing
+    UNSOLICITED = "unsolicited"  # never served to the voter: recorded, changes nothing
+    TOO_FAST = "too_fast"  # sooner after serving than the clip could be heard: counts against
     IGNORED_PROBATION = "ignored_probation"  # the validator is on probation: weighs nothing
-    IGNORED_WEIGHTLESS = "ignored_weightless"  # under `weighted`, an accuracy of 0.5 moves nothing
+    IGNORED_WEIGHTLESS = "ignored_weightless"  # the validator's vote carries no evidence
     GOLD = "gold"  # a gold clip: scored against its known verdict, status untouched
+    # A gold answer whose reply said ``late`` (the clip's shadow settled since it was
+    # served): scored like any gold answer, earns nothing, as a late vote would not.
+    GOLD_LATE = "gold_late"
+    # Settled after an offline batch reserved it for the voter, the vote within that
+    # reservation: changes nothing, teaches nothing, earns if it agrees with the decision.
+    LATE_RESERVED = "late_reserved"
+    # Served while pending, but every vote slot left was counted or reserved for offline
+    # batches by the time the vote came: changes nothing, earns nothing.
+    CROWDED_OUT = "crowded_out"
+
+    @property
+    def teaches_on_settlement(self) -> bool:
+        """Whether the clip's settlement teaches the voter's history: solicited, timely
+        votes on a pending clip only (late, unsolicited and rushed votes never do)."""
+        return self in _TEACHING_OUTCOMES
+
+    @property
+    def scores_gold_answer(self) -> bool:
+        """Whether this outcome on a gold clip scores the answer against the known verdict
+        at once (every timely answer that was served does; rushed and unsolicited ones not)."""
+        return self in _GOLD_SCORING_OUTCOMES
+
+
+_TEACHING_OUTCOMES = frozenset(
+    {
+        VoteOutcome.COUNTED,
+        VoteOutcome.IGNORED_PROBATION,
+        VoteOutcome.IGNORED_WEIGHTLESS,
+        VoteOutcome.CROWDED_OUT,
+    }
+)
+_GOLD_SCORING_OUTCOMES = frozenset(
+    {VoteOutcome.GOLD, VoteOutcome.GOLD_LATE, VoteOutcome.LATE_RESERVED, VoteOutcome.CROWDED_OUT}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Vote:
-    """One validator's verdict on one clip, with their standing *when the vote was cast*.
+    """One validator's verdict on one clip, with what it weighs *when it is cast*.
 
-    ``accuracy`` (clamped estimate) and ``on_probation`` are snapshots, so replaying the
-    same votes always rebuilds the same tally, whatever happened to the validator later.
+    ``evidence`` is what the vote adds to the clip's log-odds of being valid (signed, 0 when
+    it carries none); it and ``on_probation`` / ``established`` are snapshots, so replaying
+    the stored votes always rebuilds the same tally, whatever happened to the validator later.
     """
 
     validator_id: UUID
     verdict: Verdict
-    accuracy: float
+    evidence: float
     on_probation: bool = False
+    established: bool = True
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.accuracy <= 1.0:
-            raise InvalidInput("A vote's accuracy must lie in [0, 1].", code="invalid_accuracy")
+        if self.verdict is Verdict.VALID and self.evidence < 0:
+            raise InvalidInput("A valid vote cannot carry evidence against.", code="invalid_vote")
+        if self.verdict is Verdict.INVALID and self.evidence > 0:
+            raise InvalidInput("An invalid vote cannot carry evidence for.", code="invalid_vote")
 
 
 @dataclass(frozen=True, slots=True)
 class ClipTally:
     """The consensus state of one clip, cheap to store next to it and to update per vote.
 
-    ``valid_votes`` / ``invalid_votes`` count the votes that *counted* under the policy in
-    force; ``log_odds_sum`` is Σ ±log(a/(1−a)) over those same votes, without the prior (the
-    prior comes from configuration, so changing it needs no data migration). Both are kept
-    whatever the policy, so switching policy keeps working on existing tallies.
+    ``valid_votes`` / ``invalid_votes`` count the votes that *counted*; ``log_odds_sum`` is
+    the sum of their evidence; ``prior_log_odds`` is the clip's starting log-odds, fixed at its
+    first counted vote (so later changes of the crowd model never move a tally);
+    ``established_votes`` counts the counted votes of established validators.
 
     A gold tally (``is_gold``) stands for a clip whose verdict is known: its status never
-    changes and votes on it only score validators.
+    changes. Its counters then hold a *shadow* tally: what the votes on it would have done to
+    a pending clip, so that a gold clip answers like any other (``Clip.shadow``).
     """
 
     status: ClipStatus = ClipStatus.PENDING
@@ -105,11 +146,18 @@ class ClipTally:
     invalid_votes: int = 0
     log_odds_sum: float = 0.0
     is_gold: bool = False
+    prior_log_odds: float = 0.0
+    established_votes: int = 0
 
     @property
     def counted_votes(self) -> int:
         """How many votes counted toward this clip's consensus (and its vote cap)."""
         return self.valid_votes + self.invalid_votes
+
+    @property
+    def log_odds(self) -> float:
+        """The clip's log-odds of being valid: prior plus the evidence of its votes."""
+        return self.prior_log_odds + self.log_odds_sum
 
     @classmethod
     def gold(cls, verdict: Verdict) -> ClipTally:
@@ -119,7 +167,8 @@ class ClipTally:
     def as_gold(self, verdict: Verdict) -> ClipTally:
         """Use the clip as gold with its true ``verdict``: a pending or disputed clip is
         decided by it; a decided clip keeps its status, which must already stand for
-        ``verdict`` (otherwise moderation corrects it first)."""
+        ``verdict`` (otherwise moderation corrects it first). The counters start over as the
+        shadow tally."""
         known = self.status.verdict
         if known is not None and known is not verdict:
             raise Conflict(
@@ -127,29 +176,31 @@ class ClipTally:
                 "as gold with the opposite verdict.",
                 code="verdict_mismatch",
             )
-        return replace(self, status=ClipStatus.deciding(verdict), is_gold=True)
+        return ClipTally.gold(verdict)
 
-    def with_counted_vote(self, verdict: Verdict, log_odds: float) -> ClipTally:
-        """The tally plus one counted vote of ``verdict`` carrying ``log_odds`` (≥ 0) of
-        evidence; the status is left for the policy to decide."""
-        if verdict is Verdict.VALID:
+    def with_counted_vote(self, vote: Vote) -> ClipTally:
+        """The tally plus one counted ``vote``; the status is left for the policy to decide."""
+        established = self.established_votes + (1 if vote.established else 0)
+        if vote.verdict is Verdict.VALID:
             return replace(
-                self, valid_votes=self.valid_votes + 1, log_odds_sum=self.log_odds_sum + log_odds
+                self,
+                valid_votes=self.valid_votes + 1,
+                log_odds_sum=self.log_odds_sum + vote.evidence,
+                established_votes=established,
             )
         return replace(
-            self, invalid_votes=self.invalid_votes + 1, log_odds_sum=self.log_odds_sum - log_odds
+            self,
+            invalid_votes=self.invalid_votes + 1,
+            log_odds_sum=self.log_odds_sum + vote.evidence,
+            established_votes=established,
         )
+
+    def reset_counts(self) -> ClipTally:
+        """The same status with no votes counted (a gold clip's shadow starting over)."""
+        return ClipTally(status=self.status, is_gold=self.is_gold)
 
 
 MAX_PROMPT_LENGTH = 500
-
-
-class Visibility(StrEnum):
-    """Moderation's say on a clip: hidden clips await review, removed ones are gone."""
-
-    VISIBLE = "visible"
-    HIDDEN = "hidden"
-    REMOVED = "removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +229,19 @@ class Clip:
     queue_rank: int
     created_at: datetime
     decided_at: datetime | None = None
+    shadow_status: ClipStatus | None = None
+    shadow_settled_at: datetime | None = None
+    audio_sha256: str | None = None  # content hash: repeated audio is flagged for review
 
     @property
     def status(self) -> ClipStatus:
         return self.tally.status
+
+    @property
+    def shadow(self) -> ClipTally:
+        """For a gold clip: its counters as the tally of a pending clip, which votes on it
+        move as they would move any pending clip's (so its answers look like any other)."""
+        return replace(self.tally, status=ClipStatus.PENDING, is_gold=False)
 
     @property
     def is_visible(self) -> bool:

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from core.domain.streaks import check_time_zone
+from core.domain.visibility import Visibility
 from core.errors import InvalidInput, PermissionDenied
 
 MAX_DISPLAY_NAME_LENGTH = 80
@@ -36,6 +38,9 @@ class Profile:
     payout_currency: str | None
     created_at: datetime
     updated_at: datetime
+    time_zone: str | None = None  # IANA name; days (streaks, goals) are counted in it, UTC if None
+    show_on_leaderboards: bool = False  # opt-in: the display name appears on leaderboards
+    visibility: Visibility = Visibility.VISIBLE  # moderation may hide the public name
 
     @classmethod
     def new(cls, profile_id: UUID, now: datetime) -> Profile:
@@ -105,6 +110,8 @@ class ProfileChanges:
     display_name: str | None = None
     languages: tuple[str, ...] | None = None
     payout_currency: str | None = None
+    time_zone: str | None = None
+    show_on_leaderboards: bool | None = None
 
 
 def normalise_language(code: str) -> str:
@@ -121,17 +128,22 @@ def normalise_language(code: str) -> str:
     return "-".join([primary, *rest])
 
 
+def normalise_display_name(name: str) -> str:
+    """1–80 characters after collapsing whitespace."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_DISPLAY_NAME_LENGTH:
+        raise InvalidInput(
+            f"Display name must be 1–{MAX_DISPLAY_NAME_LENGTH} characters.",
+            code="invalid_display_name",
+        )
+    return cleaned
+
+
 def apply_changes(profile: Profile, changes: ProfileChanges, now: datetime) -> Profile:
     """Validate and apply a member's own profile changes."""
     updated = profile
     if changes.display_name is not None:
-        name = " ".join(changes.display_name.split())
-        if not name or len(name) > MAX_DISPLAY_NAME_LENGTH:
-            raise InvalidInput(
-                f"Display name must be 1–{MAX_DISPLAY_NAME_LENGTH} characters.",
-                code="invalid_display_name",
-            )
-        updated = replace(updated, display_name=name)
+        updated = replace(updated, display_name=normalise_display_name(changes.display_name))
     if changes.languages is not None:
         if len(changes.languages) > MAX_LANGUAGES:
             raise InvalidInput(f"At most {MAX_LANGUAGES} languages.", code="too_many_languages")
@@ -145,6 +157,10 @@ def apply_changes(profile: Profile, changes: ProfileChanges, now: datetime) -> P
                 code="unsupported_currency",
             )
         updated = replace(updated, payout_currency=currency)
+    if changes.time_zone is not None:
+        updated = replace(updated, time_zone=check_time_zone(changes.time_zone))
+    if changes.show_on_leaderboards is not None:
+        updated = replace(updated, show_on_leaderboards=changes.show_on_leaderboards)
     if updated is profile:
         return profile
     return replace(updated, updated_at=now)

@@ -41,6 +41,21 @@ class PermanentFailure(DomainError):
     code = "permanent_failure"
 
 
+def named_member(payload: Mapping[str, Any], *keys: str) -> UUID:
+    """The profile id under the first of ``keys`` that holds a string; ``PermanentFailure``
+    (``malformed_event``) when it is missing or not a UUID: retrying cannot fix a payload."""
+    for key in keys:
+        value = payload.get(key)
+        if isinstance(value, str):
+            try:
+                return UUID(value)
+            except ValueError:
+                break
+    raise PermanentFailure(
+        f"The event names no member ({' or '.join(keys)}).", code="malformed_event"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedJob:
     """An outbox row claimed by one worker. ``attempts`` counts this attempt too and fences

@@ -8,7 +8,8 @@ Rules:
 - every transaction has a unique idempotency ``reference``: recording the same movement
   again changes nothing, a different movement under a used reference is refused;
 - a release or reversal closes one earning, a settlement or failure closes one payout hold,
-  and each can be closed only once (so an earning is never both released and reversed);
+  a payout reversal closes one settlement, and each can be closed only once (so an earning is
+  never both released and reversed, and a payout is never both paid and failed);
 - a member's ``pending``, ``available`` and ``payout_hold`` never go negative; platform
   accounts may.
 """
@@ -57,6 +58,7 @@ class TransactionKind(StrEnum):
     PAYOUT_HELD = "payout_held"
     PAYOUT_SETTLED = "payout_settled"
     PAYOUT_FAILED = "payout_failed"
+    PAYOUT_REVERSED = "payout_reversed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,9 @@ FLOWS: Mapping[TransactionKind, Flow] = MappingProxyType(
         TransactionKind.PAYOUT_FAILED: Flow(
             AccountKind.PAYOUT_HOLD, AccountKind.AVAILABLE, TransactionKind.PAYOUT_HELD
         ),
+        TransactionKind.PAYOUT_REVERSED: Flow(
+            AccountKind.PAYOUTS_CLEARING, AccountKind.AVAILABLE, TransactionKind.PAYOUT_SETTLED
+        ),
     }
 )
 
@@ -105,8 +110,8 @@ class DuplicateReference(Conflict):
 
 
 class AlreadyClosed(Conflict):
-    """The earning was already released or reversed, or the payout hold already settled or
-    failed."""
+    """The earning was already released or reversed, the payout hold already settled or
+    failed, or the settlement already reversed."""
 
     code = "already_closed"
 
@@ -180,7 +185,8 @@ class Posting:
 @dataclass(frozen=True, slots=True)
 class JournalTransaction:
     """One balanced movement of money. ``closes`` is the id of the earning a release or
-    reversal finishes, or of the payout hold a settlement or failure finishes."""
+    reversal finishes, of the payout hold a settlement or failure finishes, or of the
+    settlement a payout reversal takes back."""
 
     id: UUID
     reference: str
@@ -289,6 +295,10 @@ def payout_settled_reference(payout_id: UUID) -> str:
 
 def payout_failed_reference(payout_id: UUID) -> str:
     return f"payout-failed:{payout_id}"
+
+
+def payout_reversed_reference(payout_id: UUID) -> str:
+    return f"payout-reversed:{payout_id}"
 
 
 # -- builders, one per flow ----------------------------------------------------------------
@@ -461,6 +471,29 @@ def payout_failed(
         payout_id=payout_id,
         hold=hold,
         occurred_at=occurred_at,
+    )
+
+
+def payout_reversed(
+    *, transaction_id: UUID, payout_id: UUID, settlement: JournalTransaction, occurred_at: datetime
+) -> JournalTransaction:
+    """``payouts_clearing`` → back to the member's ``available``: the provider reversed a
+    transfer it had paid (the money came back)."""
+    _require_kind(settlement, TransactionKind.PAYOUT_SETTLED)
+    if settlement.reference != payout_settled_reference(payout_id):
+        raise InvalidTransaction("This settlement belongs to another payout.", code="flow_mismatch")
+    return _move(
+        TransactionKind.PAYOUT_REVERSED,
+        transaction_id=transaction_id,
+        reference=payout_reversed_reference(payout_id),
+        source=settlement.credited,
+        destination=AccountRef.member(
+            settlement.member_id, AccountKind.AVAILABLE, settlement.amount.currency
+        ),
+        amount=settlement.amount,
+        occurred_at=occurred_at,
+        closes=settlement.id,
+        metadata={"payout_id": str(payout_id)},
     )
 
 

@@ -18,7 +18,8 @@ from core.domain.identity import (
     ensure_may_write,
     normalise_language,
 )
-from core.errors import Conflict, InvalidInput, PermissionDenied
+from core.domain.visibility import Visibility
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MAX_TITLE_LENGTH = 120
 MAX_MESSAGE_LENGTH = 500
@@ -52,6 +53,7 @@ class LiveStream:
     ended_at: datetime | None
     viewer_sessions: frozenset[str]
     peak_viewers: int
+    visibility: Visibility = Visibility.VISIBLE  # moderation may hide or remove a stream
 
     @property
     def is_live(self) -> bool:
@@ -168,11 +170,23 @@ def end_stream(stream: LiveStream, principal: Principal, now: datetime) -> LiveS
     return _ended(stream, now)
 
 
+def ensure_shown(stream: LiveStream, member: Profile | None = None) -> None:
+    """A stream moderation hid or removed is "not found", except to its host and to
+    moderators and admins."""
+    if stream.visibility is Visibility.VISIBLE:
+        return
+    if member is not None and (member.id == stream.host_id or member.role in STREAM_MODERATORS):
+        return
+    raise NotFound("No such live stream.", code="stream_not_found")
+
+
 def grants_for(stream: LiveStream, member: Profile, role: LiveRole | None = None) -> LiveGrants:
     """Room grants for ``member``: host grants for the host, viewer grants for everyone else.
 
-    No tokens for ended streams or banned members; asking for ``HOST`` as anyone but the host
-    is refused. Suspended (read-only) members may watch but not chat."""
+    No tokens for streams moderation hid (except for the host and moderators), for ended
+    streams or for banned members; asking for ``HOST`` as anyone but the host is refused.
+    Suspended (read-only) members may watch but not chat."""
+    ensure_shown(stream, member)
     ensure_live(stream)
     ensure_may_read(member)
     is_host = member.id == stream.host_id
@@ -196,6 +210,7 @@ class LiveMessage:
     author_id: UUID
     body: str
     created_at: datetime
+    visibility: Visibility = Visibility.VISIBLE  # hidden or removed messages are not listed
 
 
 def normalise_message_body(body: str) -> str:

@@ -7,6 +7,7 @@ The push rules themselves (token format, chunks, error codes, backoff) are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from core.domain.events import DomainEvent
-from core.domain.jobs import PermanentFailure
+from core.domain.jobs import named_member
 from core.domain.money import Money
 from core.domain.notifications import (
     BackoffPolicy,
@@ -35,6 +36,7 @@ from core.errors import DomainError, InvalidInput
 MAX_ACTIVE_DEVICES = 10
 """Registering an eleventh device deactivates the one registered longest ago."""
 MAX_DEVICE_NAME_LENGTH = 100
+MAX_DEVICE_ID_LENGTH = 200
 DEFAULT_FEED_PAGE = 20
 MAX_FEED_PAGE = 100
 MAX_TITLE_LENGTH = 100
@@ -56,15 +58,19 @@ class TokenDeactivation(StrEnum):
 
     DEVICE_NOT_REGISTERED = "device_not_registered"  # Expo: app uninstalled / permission revoked
     SUPERSEDED = "superseded"  # the member registered more than MAX_ACTIVE_DEVICES
+    BANNED = "banned"  # moderation banned the member
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceRegistration:
-    """What the app sends to register a device."""
+    """What the app sends to register a device. ``device_id`` is the app's own id for this
+    installation (made once and kept on the phone); with it, a phone that changed accounts
+    can move its token to the new account."""
 
     token: str
     platform: DevicePlatform | None = None
     device_name: str | None = None
+    device_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +85,27 @@ class PushToken:
     created_at: datetime
     updated_at: datetime
     deactivated_reason: str | None = None
+    device_id: str | None = None
 
 
 def register_device(registration: DeviceRegistration, profile_id: UUID, now: datetime) -> PushToken:
     """A fresh, active registration of ``registration.token`` for ``profile_id``. The token
-    must be an Expo push token; the device name is trimmed and at most 100 characters."""
+    must be an Expo push token; the device name is trimmed and at most 100 characters; the
+    device id, if any, is 1–200 visible characters."""
     token = ensure_expo_push_token(registration.token.strip())
     name = " ".join((registration.device_name or "").split()) or None
     if name is not None and len(name) > MAX_DEVICE_NAME_LENGTH:
         raise InvalidInput(
             f"Device name must be at most {MAX_DEVICE_NAME_LENGTH} characters.",
             code="invalid_device_name",
+        )
+    device_id = registration.device_id
+    if device_id is not None and not (
+        0 < len(device_id) <= MAX_DEVICE_ID_LENGTH and device_id.isprintable()
+    ):
+        raise InvalidInput(
+            f"Device id must be 1–{MAX_DEVICE_ID_LENGTH} printable characters.",
+            code="invalid_device_id",
         )
     return PushToken(
         token=token,
@@ -99,7 +115,21 @@ def register_device(registration: DeviceRegistration, profile_id: UUID, now: dat
         active=True,
         created_at=now,
         updated_at=now,
+        device_id=device_id,
     )
+
+
+def may_take_over(registered: PushToken, registration: PushToken) -> bool:
+    """Whether ``registration`` may replace the stored ``registered`` row of the same token.
+
+    A member may always register their own token again. Another member's token moves only
+    when both registrations name the same device id — the same installation of the app,
+    signed in to another account. Knowing a token alone is not enough: otherwise whoever
+    learns it could point someone's phone at their own notifications and cut its owner off.
+    """
+    if registered.profile_id == registration.profile_id:
+        return True
+    return registered.device_id is not None and registered.device_id == registration.device_id
 
 
 def devices_to_retire(active: Sequence[PushToken], keep: int = MAX_ACTIVE_DEVICES) -> list[str]:
@@ -338,17 +368,7 @@ def receipt_updates(
 # -- which events notify whom ------------------------------------------------------------------
 
 
-def _recipient(payload: Mapping[str, Any], *keys: str) -> UUID:
-    for key in keys:
-        value = payload.get(key)
-        if isinstance(value, str):
-            try:
-                return UUID(value)
-            except ValueError:
-                break
-    raise PermanentFailure(
-        f"The event names no recipient ({' or '.join(keys)}).", code="malformed_event"
-    )
+_recipient = named_member  # the member an event notifies
 
 
 def _money(payload: Mapping[str, Any]) -> str | None:
@@ -401,6 +421,18 @@ def _reward_released(event: DomainEvent) -> NotificationDraft:
     )
 
 
+def _payout_requested(event: DomainEvent) -> NotificationDraft:
+    amount = _money(event.payload)
+    body = f"We are sending your payout of {amount}." if amount else "We are sending your payout."
+    return NotificationDraft(
+        _recipient(event.payload, "profileId"),
+        NotificationCategory.PAYOUT,
+        "Payout requested",
+        body,
+        _ids(event.payload, "payoutId"),
+    )
+
+
 def _payout_paid(event: DomainEvent) -> NotificationDraft:
     amount = _money(event.payload)
     body = f"Your payout of {amount} was sent." if amount else "Your payout was sent."
@@ -436,11 +468,13 @@ def _badge_awarded(event: DomainEvent) -> NotificationDraft:
 
 
 _MODERATION_BODIES = {
-    "hide": "Your {target} was hidden after review.",
-    "remove": "Your {target} was removed after review.",
-    "suspend_user": "Your account was suspended after review.",
-    "ban_user": "Your account was banned after review.",
-    "dismiss": "A report was reviewed; no action was taken.",
+    "hide": "Your {target} was hidden after review ({reason}).",
+    "remove": "Your {target} was removed after review ({reason}).",
+    "restore": "Your {target} is shown again after review ({reason}).",
+    "suspend_user": "Your account was suspended after review ({reason}): you can read but "
+    "not record, validate or withdraw.",
+    "ban_user": "Your account was banned after review ({reason}).",
+    "dismiss": "Your {target} is shown again: the reports about it were unfounded.",
 }
 _TARGETS = {
     "clip": "clip",
@@ -448,20 +482,24 @@ _TARGETS = {
     "live_stream": "stream",
     "profile": "profile",
 }
+_REASON_CODE = re.compile(r"[a-z_]{1,40}")
 
 
 def _moderation_decided(event: DomainEvent) -> NotificationDraft:
     action = event.payload.get("action")
     target = _TARGETS.get(str(event.payload.get("targetType")), "content")
+    reason = event.payload.get("reason")
+    code = reason if isinstance(reason, str) and _REASON_CODE.fullmatch(reason) else None
     template = _MODERATION_BODIES.get(str(action), "A moderation decision concerns you.")
     return NotificationDraft(
         _recipient(event.payload, "profileId"),
         NotificationCategory.MODERATION,
         "Moderation decision",
-        template.format(target=target),
+        template.format(target=target, reason=(code or "other").replace("_", " ")),
         {
             **_ids(event.payload, "decisionId", "flagId", "targetId", "targetType"),
             **({"action": action} if isinstance(action, str) else {}),
+            **({"reason": code} if code else {}),
         },
     )
 
@@ -469,6 +507,7 @@ def _moderation_decided(event: DomainEvent) -> NotificationDraft:
 _DRAFTERS: dict[str, Callable[[DomainEvent], NotificationDraft]] = {
     "clip.decided": _clip_decided,
     "reward.released": _reward_released,
+    "payout.requested": _payout_requested,
     "payout.paid": _payout_paid,
     "payout.failed": _payout_failed,
     "badge.awarded": _badge_awarded,

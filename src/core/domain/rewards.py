@@ -260,22 +260,40 @@ def _open_earnings(
 @dataclass(frozen=True, slots=True)
 class RewardRules:
     """What is configurable about rewards: the currency decisions pay in (rates in other
-    currencies are not used) and how long earnings stay pending."""
+    currencies are not used), how long earnings stay pending, and the most a member earns
+    per UTC day in that currency (``None``: no cap; see ``core.domain.fraud``)."""
 
     currency: str = "NGN"
     holding: timedelta = DEFAULT_HOLDING_PERIOD
+    daily_cap_minor: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "currency", normalise_currency(self.currency))
         if self.holding < timedelta(0):
             raise InvalidInput("The holding period cannot be negative.", code="invalid_config")
+        if self.daily_cap_minor is not None and self.daily_cap_minor <= 0:
+            raise InvalidInput("The daily earnings cap must be positive.", code="invalid_config")
+
+    @property
+    def daily_cap(self) -> Money | None:
+        return None if self.daily_cap_minor is None else Money(self.daily_cap_minor, self.currency)
 
 
 def votes_that_may_earn(votes: Iterable[VoteRecord]) -> tuple[ValidatorVote, ...]:
-    """Only votes that counted toward consensus may earn: not late ones, not those of a
-    validator on probation, not weightless ones, not gold answers."""
+    """Only votes that counted toward consensus may earn: not late, unsolicited or rushed
+    ones, not those of a validator on probation, not weightless ones."""
     return tuple(
         ValidatorVote(vote.validator_id, vote.verdict.value, on_probation=vote.on_probation)
         for vote in votes
         if vote.outcome is VoteOutcome.COUNTED
+    )
+
+
+def gold_answers_that_may_earn(votes: Iterable[VoteRecord]) -> tuple[ValidatorVote, ...]:
+    """Gold answers earn like counted votes when their clip's shadow round settles (so that a
+    gold clip pays like any other and cannot be told apart by a balance)."""
+    return tuple(
+        ValidatorVote(vote.validator_id, vote.verdict.value, on_probation=vote.on_probation)
+        for vote in votes
+        if vote.outcome is VoteOutcome.GOLD
     )

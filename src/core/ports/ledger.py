@@ -103,3 +103,14 @@ class RewardRateRepository(Protocol):
     ) -> Sequence[RateRecord]:
         """Every rate (optionally of one currency and kind), latest ``valid_from`` first."""
         ...
+
+
+class BalanceLookup(Protocol):
+    """One member's balance read on its own, outside any unit of work: the member's accounts
+    in one currency are one statement, which needs no transaction around it (balances
+    change only through postings, whose trigger updates them in the posting's transaction).
+    Sees only committed balances."""
+
+    async def member_balance(self, profile_id: UUID, currency: str) -> MemberBalance:
+        """The member's balance in ``currency`` (zeros when they have no account in it)."""
+        ...

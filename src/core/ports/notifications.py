@@ -22,12 +22,21 @@ from core.domain.notifications import NotificationCategory
 class PushTokenRepository(Protocol):
     """Members' devices, inside the current unit of work. A token belongs to one member."""
 
-    async def get(self, token: str) -> PushToken | None: ...
+    async def get(self, token: str, *, lock: bool = False) -> PushToken | None:
+        """The token's row; with ``lock``, nobody else changes it until the unit of work
+        ends."""
+        ...
+
+    async def add_if_absent(self, token: PushToken) -> PushToken | None:
+        """Insert ``token``; ``None`` (and nothing written) when the token is registered
+        already, even by a transaction that commits meanwhile."""
+        ...
 
     async def register(self, token: PushToken) -> PushToken:
-        """Insert, or take over the existing row for the same token: it now belongs to
-        ``token.profile_id`` (a phone that changed accounts), is active again, with the new
-        platform and device name. ``created_at`` of an existing row is kept. Race-safe."""
+        """Replace the existing row for the same token: it now belongs to
+        ``token.profile_id``, is active again, with the new platform and device name; the
+        device id is kept when ``token`` has none. ``created_at`` is kept. Call it on a row
+        read with ``lock``, after checking ``may_take_over``."""
         ...
 
     async def list_for(self, profile_id: UUID, *, active_only: bool = False) -> list[PushToken]:

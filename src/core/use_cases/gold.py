@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from uuid import UUID
 
-from core.domain.accuracy import ValidatorAccuracy
+from core.domain.accuracy import ValidatorRecord
 from core.domain.clips import Clip, Verdict
+from core.domain.dawid_skene import Reliability
 from core.domain.identity import Principal, Role, ensure_role
 from core.domain.rewards import RewardRules
 from core.domain.validation import (
     ValidationRules,
-    accuracy_deltas_for_settled_clip,
     clip_decided,
+    lessons_of_settled_clip,
+    tally_of_counted_votes,
 )
 from core.errors import NotFound
 from core.ports.clock import Clock
@@ -27,10 +30,10 @@ class MarkGold:
     """An admin marks a clip as gold with its true verdict.
 
     Rules: admins (or the service identity) only; the clip must be visible. A pending or
-    disputed clip is decided by the admin's verdict (its voters are scored and
+    disputed clip is decided by the admin's verdict (its voters are taught with certainty,
     ``clip.decided`` is recorded and its rewards are posted, as for a consensus decision); a
     decided clip keeps its status and the verdict must match it (otherwise moderate it
-    first). Marking twice is harmless.
+    first). The clip's counters start over as its shadow tally. Marking twice is harmless.
     """
 
     uow_factory: Callable[[], UnitOfWork]
@@ -52,7 +55,10 @@ class MarkGold:
             await uow.clips.save_tally(clip.id, tally, 0, decided_at)
             if decided_now:
                 votes = await uow.votes.for_clip(clip.id)
-                await uow.validator_stats.add(accuracy_deltas_for_settled_clip(votes, tally.status))
+                certainty = 1.0 if verdict is Verdict.VALID else 0.0
+                await uow.validator_stats.add(
+                    lessons_of_settled_clip(votes, tally.status, certainty)
+                )
                 uow.record(clip_decided(self.ids.new_id(), clip, tally.status, votes, now, "admin"))
                 await post_decision_rewards(
                     uow,
@@ -69,7 +75,8 @@ class MarkGold:
 
 @dataclass(frozen=True, slots=True)
 class UnmarkGold:
-    """An admin stops using a clip as gold; its status stays as it is."""
+    """An admin stops using a clip as gold; its status stays as it is and its counters go
+    back from the shadow tally to its counted votes."""
 
     uow_factory: Callable[[], UnitOfWork]
 
@@ -79,7 +86,8 @@ class UnmarkGold:
             clip = await uow.clips.get_for_update(clip_id)
             if clip is None:
                 raise NotFound("Clip not found.", code="clip_not_found")
-            tally = replace(clip.tally, is_gold=False)
+            votes = await uow.votes.for_clip(clip.id)
+            tally = tally_of_counted_votes(clip.status, votes)
             await uow.clips.save_tally(clip.id, tally, clip.queue_rank, clip.decided_at)
             await uow.commit()
         return replace(clip, tally=tally)
@@ -87,26 +95,63 @@ class UnmarkGold:
 
 @dataclass(frozen=True, slots=True)
 class ValidatorReport:
+    """Everything known about a validator's trust, for admins."""
+
     validator_id: UUID
-    history: ValidatorAccuracy
-    accuracy: float
-    on_probation: bool
+    record: ValidatorRecord
+    reliability: Reliability
+    accuracy: float  # the legacy single-number estimate
+    established: bool
 
 
 @dataclass(frozen=True, slots=True)
 class GetValidatorStanding:
-    """A validator's accuracy estimate, answer counts and probation state. Admins and
-    moderators may read anyone's; members their own."""
+    """A validator's live history, rates, probation and establishment. Admins (and the
+    service identity) only: a member reading their own live counters could tell which of
+    their answers were on gold clips."""
 
     uow_factory: Callable[[], UnitOfWork]
     rules: ValidationRules
 
     async def __call__(self, principal: Principal, validator_id: UUID) -> ValidatorReport:
-        if principal.profile_id != validator_id:
-            ensure_role(principal, Role.ADMIN, Role.MODERATOR)
+        ensure_role(principal, Role.ADMIN)
         async with self.uow_factory() as uow:
             if await uow.profiles.get(validator_id) is None:
                 raise NotFound("No such member.", code="profile_not_found")
-            history = await uow.validator_stats.get(validator_id)
-        standing = history.standing(self.rules.accuracy)
-        return ValidatorReport(validator_id, history, standing.accuracy, standing.on_probation)
+            record, model = await uow.validator_stats.get_with_model(validator_id)
+        standing = record.standing(self.rules.accuracy, model)
+        return ValidatorReport(
+            validator_id=validator_id,
+            record=record,
+            reliability=standing.reliability,
+            accuracy=standing.accuracy,
+            established=standing.established,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedStanding:
+    """What a member sees of their own standing: as of the last refit, rounded."""
+
+    accuracy: float | None
+    on_probation: bool
+    as_of: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class GetMyStanding:
+    """A member's own standing as the last periodic refit published it: balanced accuracy
+    rounded to two digits and probation, with when they were computed. Never the live
+    counters, so that no single answer's effect can be read off."""
+
+    uow_factory: Callable[[], UnitOfWork]
+
+    async def __call__(self, principal: Principal) -> PublishedStanding:
+        member = principal.require_member()
+        async with self.uow_factory() as uow:
+            record = await uow.validator_stats.get(member.id)
+        return PublishedStanding(
+            accuracy=record.published_accuracy,
+            on_probation=record.on_probation,
+            as_of=record.published_at,
+        )

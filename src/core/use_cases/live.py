@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Generic, TypeVar
 from uuid import UUID
 
 from core.domain.events import DomainEvent
-from core.domain.identity import Principal, Profile
+from core.domain.identity import Principal, Profile, ensure_may_write
+from core.domain.jobs import PermanentFailure
 from core.domain.live import (
     HOST_GRANTS,
     LiveGrants,
@@ -25,16 +26,21 @@ from core.domain.live import (
     end_stream,
     ensure_live,
     ensure_may_end,
+    ensure_shown,
     grants_for,
+    normalise_message_body,
     participant_identity,
     start_stream,
 )
+from core.domain.moderation import public_name
 from core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
 from core.ports.live_streams import Position
 from core.ports.live_video import LiveVideo, LiveWebhookVerifier
+from core.ports.screening import TextScreener
 from core.ports.unit_of_work import UnitOfWork
+from core.use_cases.screening import ensure_screened
 
 T = TypeVar("T")
 
@@ -100,14 +106,16 @@ def _join(video: LiveVideo, stream: LiveStream, member: Profile, grants: LiveGra
     return StreamJoin(
         stream=stream,
         url=video.client_url,
-        token=video.issue_token(stream.room_name, identity, member.display_name or "", grants),
+        token=video.issue_token(stream.room_name, identity, public_name(member) or "", grants),
         identity=identity,
         role=LiveRole.HOST if grants == HOST_GRANTS else LiveRole.VIEWER,
         grants=grants,
     )
 
 
-def _stream_ended_event(event_id: UUID, stream: LiveStream, ended_by: str) -> DomainEvent:
+def stream_ended_event(event_id: UUID, stream: LiveStream, ended_by: str) -> DomainEvent:
+    """``stream.ended``: who ended it (a profile id, ``service`` or ``video_service``), how
+    long it ran and its peak audience."""
     duration = stream.duration
     assert stream.ended_at is not None
     assert duration is not None
@@ -225,7 +233,7 @@ class EndStream:
             await self.video.delete_room(stream.room_name)
             await uow.live_streams.save(ended)
             ended_by = str(principal.profile_id) if principal.profile_id else ENDED_BY_SERVICE
-            uow.record(_stream_ended_event(self.ids.new_id(), ended, ended_by))
+            uow.record(stream_ended_event(self.ids.new_id(), ended, ended_by))
             await uow.commit()
         return ended
 
@@ -245,7 +253,8 @@ class ListLiveStreams:
 
 @dataclass(frozen=True, slots=True)
 class GetStream:
-    """One stream, live or ended (404 ``stream_not_found`` if there is none)."""
+    """One stream, live or ended (404 ``stream_not_found`` if there is none, or if moderation
+    hid or removed it)."""
 
     uow_factory: Callable[[], UnitOfWork]
 
@@ -254,6 +263,7 @@ class GetStream:
             stream = await uow.live_streams.get(stream_id)
         if stream is None:
             raise _stream_not_found()
+        ensure_shown(stream)
         return stream
 
 
@@ -261,21 +271,34 @@ class GetStream:
 class PostChatMessage:
     """A member posts a chat message in a live stream; it is kept for the stream's history.
 
-    Rules: the stream must exist (404) and be live (409 ``stream_ended``); the author must be
-    allowed to write (suspended or banned: 403); the body is 1–500 characters after trimming
-    (422 ``invalid_message``); at most ``max_messages`` per member per stream within
-    ``window`` (429 ``chat_rate_limited`` with a retry delay) — counted in storage, so the
-    limit holds across processes and concurrent posts.
+    Rules: the stream must exist and be shown (404) and be live (409 ``stream_ended``); the
+    author must be allowed to write (suspended or banned: 403); the body is 1–500 characters
+    after trimming (422 ``invalid_message``) and passes screening in the stream's language
+    (422 ``content_blocked`` with the category: block-listed words, phone numbers, emails,
+    links, payment handles, or what the moderation service flags); at most ``max_messages``
+    per member per stream within ``window`` (429 ``chat_rate_limited`` with a retry delay) —
+    counted in storage, so the limit holds across processes and concurrent posts.
     """
 
     uow_factory: Callable[[], UnitOfWork]
     clock: Clock
     ids: IdGenerator
+    screener: TextScreener
     max_messages: int = CHAT_MESSAGES_PER_WINDOW
     window: timedelta = CHAT_WINDOW
 
     async def __call__(self, principal: Principal, stream_id: UUID, body: str) -> LiveMessage:
         author = principal.require_member()
+        async with self.uow_factory() as uow:
+            stream = await uow.live_streams.get(stream_id)
+        if stream is None:
+            raise _stream_not_found()
+        ensure_shown(stream, author)
+        ensure_live(stream)
+        ensure_may_write(author)
+        # Screened outside any transaction: a moderation service may take a moment.
+        text = normalise_message_body(body)
+        await ensure_screened(self.screener, text, language=stream.language, what="message")
         now = self.clock.now()
         async with self.uow_factory() as uow:
             stream = await uow.live_streams.get(stream_id)
@@ -300,7 +323,8 @@ class PostChatMessage:
 
 @dataclass(frozen=True, slots=True)
 class ListChatMessages:
-    """A stream's chat history (live or ended), newest first, a page at a time (1–100)."""
+    """A stream's chat history (live or ended), newest first, a page at a time (1–100);
+    messages moderation hid or removed are left out, and a hidden stream is not found."""
 
     uow_factory: Callable[[], UnitOfWork]
 
@@ -309,8 +333,10 @@ class ListChatMessages:
     ) -> Page[LiveMessage]:
         _ensure_page_size(limit)
         async with self.uow_factory() as uow:
-            if await uow.live_streams.get(stream_id) is None:
+            stream = await uow.live_streams.get(stream_id)
+            if stream is None:
                 raise _stream_not_found()
+            ensure_shown(stream)
             rows = await uow.live_streams.list_messages(stream_id, limit=limit + 1, before=before)
         return _page(rows, limit, lambda m: Position(at=m.created_at, id=m.id))
 
@@ -348,7 +374,38 @@ class HandleLiveWebhook:
                 await uow.live_streams.save(updated)
                 if not updated.is_live:
                     uow.record(
-                        _stream_ended_event(self.ids.new_id(), updated, ENDED_BY_VIDEO_SERVICE)
+                        stream_ended_event(self.ids.new_id(), updated, ENDED_BY_VIDEO_SERVICE)
                     )
             await uow.commit()
         return WebhookOutcome.APPLIED
+
+
+ROOM_CLOSE_REQUESTED = "live.room_close_requested"
+
+
+def room_close_requested(event_id: UUID, stream: LiveStream, at: datetime) -> DomainEvent:
+    """Asks the worker to close a stream's video room (``CloseLiveRoom``): a stream ended by
+    moderation is ended in its transaction, and the video service is told afterwards, with
+    retries, so that a moderation decision never waits for (or fails with) the video service."""
+    return DomainEvent(
+        id=event_id,
+        name=ROOM_CLOSE_REQUESTED,
+        occurred_at=at,
+        payload={"streamId": str(stream.id), "roomName": stream.room_name},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CloseLiveRoom:
+    """Event handler for ``live.room_close_requested``: delete the stream's video room (so
+    everyone in it is disconnected). A room already gone is fine; without a video service
+    there is no room to close. An outage fails the job, which the worker retries."""
+
+    video: LiveVideo | None
+
+    async def __call__(self, event: DomainEvent) -> None:
+        room = event.payload.get("roomName")
+        if not isinstance(room, str) or not room:
+            raise PermanentFailure("The event names no room.", code="malformed_event")
+        if self.video is not None:
+            await self.video.delete_room(room)

@@ -23,6 +23,7 @@ from core.domain.member_notifications import (
     check_page_size,
     devices_to_retire,
     draft_for_event,
+    may_take_over,
     receipt_updates,
     register_device,
     retry_or_fail,
@@ -38,7 +39,7 @@ from core.domain.notifications import (
     PushServiceUnavailable,
     RandomSource,
 )
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
 from core.ports.notifications import PushDeliveryQueue
@@ -61,11 +62,12 @@ def _member(principal: Principal) -> Profile:
 class RegisterPushToken:
     """A member registers a device for push notifications.
 
-    Rules: the token must be an Expo push token; the caller owns it afterwards, even when
-    another member registered it before (a phone that changed accounts): from then on the
-    previous member gets nothing on it, not even pushes already queued. Registering again
-    switches a deactivated token back on. At most 10 devices stay active per member; an
-    eleventh deactivates the one registered longest ago.
+    Rules: the token must be an Expo push token. A token another member registered stays
+    theirs (409 ``push_token_in_use``) unless both registrations carry the same device id —
+    the same installation signed in to another account (``may_take_over``); then it moves
+    to the caller, and from then on the previous member gets nothing on it, not even pushes
+    already queued. Registering again switches a deactivated token back on. At most 10
+    devices stay active per member; an eleventh deactivates the one registered longest ago.
     """
 
     uow_factory: Callable[[], UnitOfWork]
@@ -76,7 +78,21 @@ class RegisterPushToken:
         now = self.clock.now()
         token = register_device(registration, caller.id, now)
         async with self.uow_factory() as uow:
-            stored = await uow.push_tokens.register(token)
+            stored = None
+            registered = await uow.push_tokens.get(token.token, lock=True)
+            if registered is None:
+                stored = await uow.push_tokens.add_if_absent(token)
+                if stored is None:  # registered by someone else a moment ago
+                    registered = await uow.push_tokens.get(token.token, lock=True)
+            if stored is None:
+                assert registered is not None
+                if not may_take_over(registered, token):
+                    raise Conflict(
+                        "This push token is registered to another account. Sign out there "
+                        "first, or register it with that installation's device id.",
+                        code="push_token_in_use",
+                    )
+                stored = await uow.push_tokens.register(token)
             active = await uow.push_tokens.list_for(caller.id, active_only=True)
             retired = devices_to_retire(active)
             if retired:

@@ -16,13 +16,16 @@ from core.domain.identity import (
     ensure_may_read,
     ensure_may_write,
     ensure_role,
+    normalise_display_name,
 )
 from core.errors import NotFound, PermissionDenied
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
 from core.ports.profiles import ProfileLookup
+from core.ports.screening import TextScreener
 from core.ports.token_verifier import VerifiedToken
 from core.ports.unit_of_work import UnitOfWork
+from core.use_cases.screening import ensure_screened
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +81,21 @@ class UpdateOwnProfile:
     """A member changes their display name, languages or payout currency.
 
     Rules: only active members may write; names are 1–80 characters after collapsing
-    whitespace; languages are language tags (deduplicated, at most 20); the payout currency
-    is one the platform pays out in.
+    whitespace and pass screening against every language's block list, since everyone sees
+    them (422 ``content_blocked``); languages are language tags (deduplicated, at most 20);
+    the payout currency is one the platform pays out in.
     """
 
     uow_factory: Callable[[], UnitOfWork]
     clock: Clock
+    screener: TextScreener
 
     async def __call__(self, principal: Principal, changes: ProfileChanges) -> Profile:
         caller = principal.require_member()
+        ensure_may_write(caller)
+        if changes.display_name is not None:
+            name = normalise_display_name(changes.display_name)
+            await ensure_screened(self.screener, name, language=None, what="name")
         async with self.uow_factory() as uow:
             profile = await uow.profiles.get(caller.id)
             if profile is None:

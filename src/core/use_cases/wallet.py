@@ -12,7 +12,7 @@ from core.domain.ledger import MemberBalance
 from core.domain.money import normalise_currency
 from core.domain.rewards import RewardRules
 from core.errors import InvalidInput
-from core.ports.ledger import LedgerEntry
+from core.ports.ledger import BalanceLookup, LedgerEntry
 from core.ports.unit_of_work import UnitOfWork
 
 MAX_HISTORY_PAGE = 100
@@ -27,15 +27,14 @@ class GetMyBalance:
     no way to name another member.
     """
 
-    uow_factory: Callable[[], UnitOfWork]
+    balances: BalanceLookup
     rules: RewardRules
 
     async def __call__(self, principal: Principal, currency: str | None = None) -> MemberBalance:
         member = principal.require_member()
         ensure_may_read(member)
         chosen = normalise_currency(currency) if currency else self.rules.currency
-        async with self.uow_factory() as uow:
-            return await uow.ledger.member_balance(member.id, chosen)
+        return await self.balances.member_balance(member.id, chosen)
 
 
 @dataclass(frozen=True, slots=True)

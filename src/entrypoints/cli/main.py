@@ -20,7 +20,11 @@ from entrypoints.cli.config import (
     load_or_exit,
 )
 from entrypoints.cli.consensus import consensus
+from entrypoints.cli.consensus_refit import refit_command
 from entrypoints.cli.database import database_for
+from entrypoints.cli.doctor import doctor
+from entrypoints.cli.moderation import moderation
+from entrypoints.cli.payouts import payouts
 from entrypoints.cli.rewards import rewards
 from entrypoints.settings import Settings
 from entrypoints.worker.cli import jobs, worker
@@ -34,10 +38,14 @@ def cli() -> None:
     """Chorus: voice clips, validation consensus, earnings and payouts."""
 
 
+consensus.add_command(refit_command)
 cli.add_command(consensus)
+cli.add_command(doctor)
 cli.add_command(rewards)
 cli.add_command(worker)
 cli.add_command(jobs)
+cli.add_command(payouts)
+cli.add_command(moderation)
 
 
 @cli.command()
@@ -47,10 +55,9 @@ cli.add_command(jobs)
 def dev(host: str | None, port: int | None, no_migrate: bool) -> None:
     """Run Chorus locally: embedded PostgreSQL (unless DATABASE_URL is set), migrations,
     API with docs at /docs, dev auth (see `chorus token`) and the LiveKit dev keys."""
-    import uvicorn
-
     from adapters.postgres import migrate
     from entrypoints.http.app import create_app
+    from entrypoints.http.server import ChorusServerConfig, serve
 
     settings = load_or_exit(development_environment(DEV_ONLY))
     with database_for(settings) as ready:
@@ -59,13 +66,15 @@ def dev(host: str | None, port: int | None, no_migrate: bool) -> None:
             asyncio.run(migrate.upgrade(ready.database_url.reveal()))
         bind_host, bind_port = host or ready.host, port or ready.port
         click.echo(f"Chorus on http://{bind_host}:{bind_port} — docs at /docs", err=True)
-        uvicorn.run(
-            create_app(ready),
-            host=bind_host,
-            port=bind_port,
-            log_config=None,
-            proxy_headers=False,
-            timeout_graceful_shutdown=10,
+        serve(
+            ChorusServerConfig(
+                create_app(ready),
+                limits=ready.http,
+                host=bind_host,
+                port=bind_port,
+                proxy_headers=False,
+                timeout_graceful_shutdown=10,
+            )
         )
 
 
@@ -75,7 +84,7 @@ def dev(host: str | None, port: int | None, no_migrate: bool) -> None:
 @click.option("--workers", type=int, default=None, help="Processes [default: CHORUS_WORKERS].")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run Chorus in production (DATABASE_URL required; run `chorus migrate upgrade` first)."""
-    import uvicorn
+    from entrypoints.http.server import ChorusServerConfig, serve
 
     settings = load_or_exit()
     if settings.database_url is None:
@@ -83,15 +92,17 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     processes = workers or settings.workers
     if processes > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chorus-metrics-")
-    uvicorn.run(
-        "entrypoints.http.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=processes,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=20,
+    serve(
+        ChorusServerConfig(
+            "entrypoints.http.app:create_app",
+            limits=settings.http,
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=processes,
+            proxy_headers=True,
+            timeout_graceful_shutdown=20,
+        )
     )
 
 

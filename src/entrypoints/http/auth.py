@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from litestar import Request
 from litestar.di import NamedDependency
 
 from core.domain.identity import Principal
-from core.errors import NotAuthenticated
+from core.errors import NotAuthenticated, StorageUnavailable
 from entrypoints.container import Container
 from entrypoints.http.errors import TooManyRequests
+
+log = structlog.get_logger("chorus.http")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
@@ -26,7 +29,9 @@ def container_of(request: Request[Any, Any, Any]) -> Container:
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """Verify the bearer token, create the profile on first sight, refuse banned members,
-    and count writes against the member's rate limit."""
+    and count writes against the member's rate limit (shared by every instance; when its
+    store cannot be reached the write is let through and a warning logged — the limit
+    protects capacity, it must not take writes down with it)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -35,7 +40,11 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     verified = await container.token_verifier().verify(token.strip())
     principal = await container.identify_caller()(verified)
     if request.method in WRITE_METHODS and principal.profile is not None:
-        retry_after = await container.write_rate_limiter().hit(str(principal.profile.id))
+        try:
+            retry_after = await container.write_rate_limiter().hit(str(principal.profile.id))
+        except StorageUnavailable as error:
+            log.warning("rate_limiter_unavailable", error=repr(error.__cause__))
+            return principal
         if retry_after is not None:
             raise TooManyRequests(retry_after)
     return principal

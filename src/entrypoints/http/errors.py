@@ -9,6 +9,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from adapters.postgres.errors import is_unavailable, unavailable
 from core.errors import (
     Conflict,
     DomainError,
@@ -43,15 +44,33 @@ HTTP_CODES: dict[int, tuple[str, str]] = {
     404: ("not_found", "Not found"),
     405: ("method_not_allowed", "Method not allowed"),
     406: ("not_acceptable", "Not acceptable"),
+    408: ("request_timeout", "Request timeout"),
     409: ("conflict", "Conflict"),
     413: ("body_too_large", "Request body too large"),
     415: ("unsupported_media_type", "Unsupported media type"),
     416: ("range_not_satisfiable", "Range not satisfiable"),
     422: ("invalid_input", "Invalid input"),
     429: ("rate_limited", "Too many requests"),
+    431: ("headers_too_large", "Request header fields too large"),
     500: ("internal_error", "Internal server error"),
     503: ("service_unavailable", "Service unavailable"),
 }
+
+
+class ProblemException(HTTPException):
+    """An HTTP error raised at the edge (before a use case runs) with its own stable code."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        detail: str,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+        self.problem_code = code
+        self.problem_title = title
 
 
 class TooManyRequests(HTTPException):
@@ -159,6 +178,8 @@ def _clean_detail(detail: str | None) -> str:
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
     status = error.status_code
     code, title = HTTP_CODES.get(status, ("http_error", "Error"))
+    if isinstance(error, ProblemException):
+        code, title = error.problem_code, error.problem_title or title
     headers = dict(error.headers or {})
     detail = error.detail if error.detail and error.detail != title else None
     return problem_response(
@@ -167,6 +188,11 @@ def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Resp
 
 
 def on_unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    if is_unavailable(error):
+        # A database outage that reached the edge untranslated is still an outage.
+        storage_failure = unavailable()
+        storage_failure.__cause__ = error
+        return on_domain_error(request, storage_failure)
     log.exception("unhandled_error", error_type=type(error).__name__)
     return problem_response(
         request,

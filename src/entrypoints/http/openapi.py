@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, Operation, Parameter, SecurityScheme
 
 from entrypoints.http.errors import HTTP_CODES
 from entrypoints.http.schemas.problem import PROBLEM_MEDIA_TYPE, Problem
 
-COMMON_PROBLEMS = (400, 401, 403, 413, 415, 429, 500, 503)
+# Every operation can answer these: bad or too deeply nested input (400), no or bad token
+# (401), not allowed (403), the server's deadlines and limits (408, 413, 431), the write
+# limit (429), a fault (500), a dependency down (503).
+COMMON_PROBLEMS = (400, 401, 403, 408, 413, 415, 429, 431, 500, 503)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
@@ -46,3 +51,18 @@ def openapi_config(version: str) -> OpenAPIConfig:
             }
         ),
     )
+
+
+def requiring_headers(*names: str) -> type[Operation]:
+    """An operation class marking the header parameters ``names`` as required in the
+    document. For headers the use case checks itself, so that a missing one gets the use
+    case's own problem ``code`` (Litestar would answer a generic validation failure)."""
+
+    @dataclass
+    class RequiringHeaders(Operation):
+        def __post_init__(self) -> None:
+            for parameter in self.parameters or []:
+                if isinstance(parameter, Parameter) and parameter.name in names:
+                    parameter.required = True
+
+    return RequiringHeaders

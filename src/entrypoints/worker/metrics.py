@@ -9,6 +9,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from core.domain.jobs import JobOutcome, JobStatus, LeaseRecovery, TaskRun
+from core.use_cases.fraud_signals import FRAUD_SIGNAL
 from core.use_cases.notifications import PushSendReport, ReceiptReport
 
 _OUTCOME = {JobStatus.DONE: "done", JobStatus.PENDING: "retry", JobStatus.DEAD: "dead"}
@@ -77,6 +78,13 @@ class WorkerMetrics:
             "chorus_outbox_lag_seconds", "Age of the oldest due pending job (0 when none)",
             registry=r,
         )  # fmt: skip
+        self.fraud_signals = Counter(
+            "chorus_fraud_signals",
+            "Fraud signals by kind (earnings_cap, repeated_audio, upload_burst, vote_burst), "
+            "counted as their outbox rows are handled",
+            ["kind"],
+            registry=r,
+        )
         self.analytics_dropped = Gauge(
             "chorus_analytics_dropped_events",
             "Analytics events dropped (queue full, upload failed) by this process",
@@ -88,6 +96,9 @@ class WorkerMetrics:
         for outcome in outcomes:
             self.jobs.labels(outcome.job.name, _OUTCOME[outcome.status]).inc()
             self.job_seconds.labels(outcome.job.name).observe(outcome.duration_seconds)
+            if outcome.job.name == FRAUD_SIGNAL and outcome.status is JobStatus.DONE:
+                kind = str(outcome.job.payload.get("kind", "unknown"))[:40]
+                self.fraud_signals.labels(kind).inc()
 
     def record_push(self, report: PushSendReport) -> None:
         if report.claimed == 0:

@@ -31,6 +31,9 @@ log = structlog.get_logger("chorus.worker")
 
 QUEUE_STATS_EVERY_SECONDS = 15.0
 MAX_ERROR_PAUSE_SECONDS = 30.0
+# While the database is away a loop retries at most this far apart, so work resumes within
+# about this long of its return; a refused connection costs next to nothing.
+MAX_OUTAGE_PAUSE_SECONDS = 2.0
 
 
 class Worker:
@@ -121,9 +124,11 @@ class Worker:
         log.info("worker_stopped", worker=self.worker_id)
 
     async def close(self) -> None:
-        """Flush analytics (bounded), close the push client and the database pool."""
+        """Flush analytics (bounded), close the push and payout clients and the database
+        pool."""
         await asyncio.to_thread(self.container.analytics().shutdown)
         self.container.push_sender().close()
+        await self.container.payout_gateways().aclose()
         await self.container.engine().dispose()
 
     # -- the loops -----------------------------------------------------------------------------
@@ -138,7 +143,7 @@ class Worker:
             except StorageUnavailable as error:
                 failures += 1
                 busy = False
-                pause = min(idle * 2**failures, MAX_ERROR_PAUSE_SECONDS)
+                pause = min(idle * 2**failures, MAX_OUTAGE_PAUSE_SECONDS)
                 log.warning("database_unavailable", loop=name, error=repr(error.__cause__))
             except Exception:
                 failures += 1

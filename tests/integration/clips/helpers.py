@@ -26,7 +26,24 @@ async def new_clip(client, language="yo") -> tuple[str, dict[str, str]]:
     return response.json()["id"], headers
 
 
-async def vote(client, headers, clip_id, verdict="valid"):
+async def serve(client, headers, language="yo", limit=50) -> list[str]:
+    """Read the caller's queue, as the app does before voting: what it returns is recorded
+    as served to the caller (a vote counts only on a clip served to its voter)."""
+    response = await client.get(
+        f"/monetization/queue?language={language}&limit={limit}", headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+async def vote(client, headers, clip_id, verdict="valid", *, language="yo"):
+    """Read the queue (serving whatever it holds), then vote on ``clip_id``."""
+    await serve(client, headers, language)
+    return await cast(client, headers, clip_id, verdict)
+
+
+async def cast(client, headers, clip_id, verdict="valid"):
+    """Vote without reading the queue first."""
     return await client.post(
         "/monetization/validate", json={"clipId": clip_id, "verdict": verdict}, headers=headers
     )

@@ -171,4 +171,5 @@ async def test_my_clips_are_paginated_newest_first(client):
     second = await client.get(f"/clips/mine?limit=3&cursor={first['nextCursor']}", headers=headers)
     assert [c["id"] for c in second.json()["items"]] == ids[::-1][3:]
     assert second.json()["nextCursor"] is None
-    assert_problem(await client.get("/clips/mine?cursor=%%%", headers=headers), 422)
+    assert_problem(await client.get("/clips/mine?cursor=%%%", headers=headers), 400)
+    assert_problem(await client.get("/clips/mine?cursor=bm90LW91cnM", headers=headers), 422)

@@ -1,4 +1,5 @@
-"""SPEC §5 over HTTP on real PostgreSQL: votes, late votes, concurrency, the queue, gold."""
+"""SPEC §5 over HTTP on real PostgreSQL: votes, late votes, concurrency, the queue, gold.
+The integrity attacks (accuracy farming, gold recognition) are in test_integrity_http.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from dataclasses import replace
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.integration.clips.helpers import execute, new_clip, scalar, upload, vote
+from tests.integration.clips.helpers import (
+    cast,
+    execute,
+    new_clip,
+    scalar,
+    serve,
+    upload,
+    vote,
+)
 from tests.integration.http.test_auth import assert_problem
 from tests.tokens import bearer, member_headers, service_token
 
@@ -40,12 +49,43 @@ async def test_a_vote_is_counted(client, engine):
     assert await scalar(engine, "SELECT valid_votes FROM voice_clips") == 1
 
 
-async def test_newcomers_need_a_third_vote_under_weighted(client):
+async def test_two_average_validators_decide_under_dawid_skene(client):
     clip_id, owner = await new_clip(client)
-    statuses = [(await vote(client, member_headers(), clip_id)).json() for _ in range(3)]
-    assert [s["decided"] for s in statuses] == [False, False, True]
+    statuses = [(await vote(client, member_headers(), clip_id)).json() for _ in range(2)]
+    assert [s["decided"] for s in statuses] == [False, True]
     assert statuses[-1]["clipStatus"] == "accepted"
     assert (await client.get(f"/clips/{clip_id}", headers=owner)).json()["status"] == "accepted"
+
+
+async def test_a_vote_on_a_clip_never_served_is_unsolicited_and_changes_nothing(client, engine):
+    clip_id, _ = await new_clip(client)
+    response = await cast(client, member_headers(), clip_id)
+    assert response.json() == {
+        "clipId": clip_id,
+        "outcome": "unsolicited",
+        "late": False,
+        "decided": False,
+        "clipStatus": None,
+    }
+    assert await scalar(engine, "SELECT valid_votes FROM voice_clips") == 0
+    assert await scalar(engine, "SELECT outcome FROM validations") == "unsolicited"
+
+
+async def test_a_vote_sooner_than_the_clip_lasts_is_too_fast(make_app, settings, engine):
+    app = make_app(replace(settings, min_listen_fraction=0.8))
+    async with AsyncTestClient(app=app) as client:
+        clip_id, _ = await new_clip(client)  # a 2 s clip
+        validator = member_headers()
+        assert await serve(client, validator) == [clip_id]
+        rushed = await cast(client, validator, clip_id)
+        assert rushed.json()["outcome"] == "too_fast"
+        assert rushed.json()["clipStatus"] == "pending"
+        assert await scalar(engine, "SELECT valid_votes FROM voice_clips") == 0
+        assert await scalar(engine, "SELECT rushed_votes FROM validator_stats") == 1
+        patient = member_headers()
+        await serve(client, patient)
+        await asyncio.sleep(1.7)
+        assert (await cast(client, patient, clip_id)).json()["outcome"] == "counted"
 
 
 async def test_own_clip_second_vote_unknown_and_hidden(client, engine):
@@ -77,9 +117,11 @@ async def test_malformed_votes_are_400(client, engine, body):
 
 async def test_a_vote_after_the_decision_is_late_and_changes_nothing(majority, engine):
     clip_id, _ = await new_clip(majority)
+    latecomer = member_headers()
+    assert await serve(majority, latecomer) == [clip_id]
     for _ in range(2):
         await vote(majority, member_headers(), clip_id)
-    late = await vote(majority, member_headers(), clip_id, "invalid")
+    late = await cast(majority, latecomer, clip_id, "invalid")
     assert late.json()["outcome"] == "late"
     assert late.json()["late"] is True
     assert late.json()["clipStatus"] == "accepted"
@@ -88,6 +130,8 @@ async def test_a_vote_after_the_decision_is_late_and_changes_nothing(majority, e
     )
     assert row == "accepted:2:0"
     assert await scalar(engine, "SELECT count(*) FROM outbox WHERE name = 'clip.decided'") == 1
+    taught = "SELECT count(*) FROM validator_stats WHERE n11 + n01 + n00 + n10 > 0"
+    assert await scalar(engine, taught) == 2  # the two deciders, not the latecomer
 
 
 async def test_two_validators_at_the_same_instant_decide_exactly_once(majority, engine):
@@ -125,12 +169,7 @@ async def test_skip_is_recorded_once_and_is_not_a_vote(client, engine):
     assert_problem(own, 403, "own_clip")
 
 
-async def queue_ids(client, headers, language="yo", limit=50) -> list[str]:
-    response = await client.get(
-        f"/monetization/queue?language={language}&limit={limit}", headers=headers
-    )
-    assert response.status_code == 200, response.text
-    return [item["id"] for item in response.json()["items"]]
+queue_ids = serve
 
 
 async def test_the_queue_never_returns_own_voted_skipped_hidden_or_decided_clips(majority, engine):
@@ -176,7 +215,9 @@ async def make_admin(client, engine) -> dict[str, str]:
 
 
 async def test_gold_clips_are_mixed_in_and_score_the_validator(make_app, settings, engine):
-    app = make_app(replace(settings, consensus_policy="majority", gold_rate=0.5))
+    app = make_app(
+        replace(settings, consensus_policy="majority", gold_rate=0.5, newcomer_gold_rate=0.5)
+    )
     async with AsyncTestClient(app=app) as client:
         admin = await make_admin(client, engine)
         gold_ids = []
@@ -193,10 +234,10 @@ async def test_gold_clips_are_mixed_in_and_score_the_validator(make_app, setting
         assert len(page) == 6
         assert len(set(page) & set(gold_ids)) == 3
         assert set(page) - set(gold_ids) <= set(regular)
-        answer = await vote(client, validator, gold_ids[0], "invalid")
+        answer = await cast(client, validator, gold_ids[0], "invalid")
         assert answer.json()["outcome"] == "counted"
-        assert "clipStatus" not in answer.json()
-        await vote(client, validator, gold_ids[1], "valid")
+        assert answer.json()["clipStatus"] == "pending"
+        await cast(client, validator, gold_ids[1], "valid")
         me = (await client.get("/me", headers=validator)).json()["id"]
         standing = await client.get(f"/admin/validators/{me}/standing", headers=admin)
         assert standing.json()["goldRight"] == 1

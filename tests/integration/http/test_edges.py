@@ -66,8 +66,8 @@ async def test_unknown_and_mistyped_fields_are_400_with_the_field_named(client):
 
 
 async def test_domain_rule_violation_is_422(client):
-    response = await client.patch("/me", json={"languages": ["english"]}, headers=member_headers())
-    assert_problem(response, 422, "invalid_language")
+    response = await client.patch("/me", json={"displayName": "   "}, headers=member_headers())
+    assert_problem(response, 422, "invalid_display_name")
 
 
 async def test_oversized_body_is_413_and_nothing_is_written(client):
@@ -166,3 +166,13 @@ async def test_patch_me_round_trip(client, path):
     assert response.json()["languages"] == ["ig", "en-NG"]
     assert response.json()["payoutCurrency"] == "NGN"
     assert (await client.get(path, headers=headers)).json() == response.json()
+
+
+async def test_writes_go_through_when_the_rate_limit_store_is_down(make_app, capsys):
+    from entrypoints.settings import Secret
+
+    unreachable = Secret("redis://127.0.0.1:1/0")
+    async with AsyncTestClient(app=make_app(redis_url=unreachable)) as app:
+        response = await app.patch("/me", json={"displayName": "ok"}, headers=member_headers())
+        assert response.status_code == 200, response.text
+    assert "rate_limiter_unavailable" in capsys.readouterr().err

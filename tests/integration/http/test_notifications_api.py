@@ -21,13 +21,18 @@ def path_of(token: str) -> str:
     return f"/notifications/tokens/{quote(token, safe='')}"
 
 
-async def register(client: AsyncTestClient[Litestar], member: uuid.UUID, token: str) -> dict:
-    response = await client.post(
-        "/notifications/tokens",
-        json={"token": token, "platform": "android", "deviceName": "Pixel"},
-        headers=member_headers(member),
-    )
-    assert response.status_code == 201, response.text
+async def register(
+    client: AsyncTestClient[Litestar],
+    member: uuid.UUID,
+    token: str,
+    device_id: str | None = None,
+    status: int = 201,
+) -> dict:
+    body = {"token": token, "platform": "android", "deviceName": "Pixel"}
+    if device_id is not None:
+        body["deviceId"] = device_id
+    response = await client.post("/notifications/tokens", json=body, headers=member_headers(member))
+    assert response.status_code == status, response.text
     return dict(response.json())
 
 
@@ -73,10 +78,22 @@ async def test_nobody_registers_a_token_for_someone_else(client) -> None:
     assert await my_tokens(client, bob) == []
 
 
-async def test_a_token_registered_by_another_member_moves(client) -> None:
+async def test_another_members_token_is_refused_and_stays_theirs(client) -> None:
     ada, bob = uuid.uuid4(), uuid.uuid4()
-    await register(client, ada, PHONE)
-    await register(client, bob, PHONE)
+    await register(client, ada, PHONE, device_id="install-a")
+    refused = await register(client, bob, PHONE, status=409)
+    assert refused["code"] == "push_token_in_use"
+    assert str(ada) not in str(refused)
+    await register(client, bob, PHONE, device_id="install-b", status=409)
+    assert await my_tokens(client, ada) == [PHONE]
+    assert await my_tokens(client, bob) == []
+
+
+async def test_a_token_moves_with_its_installation(client) -> None:
+    ada, bob = uuid.uuid4(), uuid.uuid4()
+    await register(client, ada, PHONE, device_id="install-a")
+    moved = await register(client, bob, PHONE, device_id="install-a")
+    assert moved["deviceId"] == "install-a"
     assert await my_tokens(client, ada) == []
     assert await my_tokens(client, bob) == [PHONE]
     response = await client.delete(path_of(PHONE), headers=member_headers(ada))
@@ -87,8 +104,8 @@ async def test_bad_tokens_and_anonymous_callers_are_refused(client) -> None:
     response = await client.post(
         "/notifications/tokens", json={"token": "fcm:abc"}, headers=member_headers()
     )
-    assert response.status_code == 422
-    assert response.json()["code"] == "invalid_push_token"
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "token"
     assert (await client.get("/notifications/tokens")).status_code == 401
     assert (await client.get("/notifications")).status_code == 401
 

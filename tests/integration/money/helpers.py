@@ -56,6 +56,22 @@ async def set_visibility(engine: AsyncEngine, clip_id: uuid.UUID, visibility: st
         )
 
 
+async def seed_rates(
+    engine: AsyncEngine, clip_minor: int = 5_000, agreed_minor: int = 1_000
+) -> None:
+    """Generic NGN rates for accepted clips and agreeing votes, in force since yesterday."""
+    async with engine.begin() as connection:
+        for kind, amount in (("clip_accepted", clip_minor), ("validation_agreed", agreed_minor)):
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO reward_rates (id, kind, amount_minor, currency, valid_from, "
+                    "created_at) VALUES (:id, :kind, :amount, 'NGN', now() - interval '1 day', "
+                    "now())"
+                ),
+                {"id": uuid.uuid4(), "kind": kind, "amount": amount},
+            )
+
+
 async def scalar(engine: AsyncEngine, sql: str, **params: object) -> object:
     async with engine.connect() as connection:
         return await connection.scalar(sa.text(sql), params)

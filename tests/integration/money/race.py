@@ -16,6 +16,7 @@ import json
 import sys
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
 from core.domain.clips import Verdict
 from core.domain.identity import Principal
@@ -32,6 +33,10 @@ async def main(validator_id: uuid.UUID, clips: list[uuid.UUID]) -> None:
     try:
         async with container.unit_of_work() as uow:
             principal = Principal(profile=await uow.profiles.get(validator_id))
+            # As if the queue had served these clips a minute ago (a vote counts only then).
+            served_at = container.clock().now() - timedelta(minutes=1)
+            await uow.servings.record(validator_id, clips, served_at)
+            await uow.commit()
         print("ready", flush=True)
         await _go()
         submit = container.submit_vote()

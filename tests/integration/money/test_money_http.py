@@ -135,11 +135,12 @@ async def test_a_member_reads_only_their_own_balance_and_history(client, engine)
 @pytest.mark.parametrize(
     ("path", "status", "code"),
     [
-        ("/monetization/balance?currency=EUR", 422, "unsupported_currency"),
+        ("/monetization/balance?currency=EUR", 400, "validation_failed"),
         ("/monetization/balance?currency=naira", 400, None),
         ("/monetization/transactions?limit=0", 400, None),
         ("/monetization/transactions?limit=101", 400, None),
         ("/monetization/transactions?cursor=not-a-cursor", 422, "invalid_cursor"),
+        ("/monetization/transactions?cursor=not%20a%20cursor", 400, "validation_failed"),
     ],
 )
 async def test_bad_queries_are_problems(client, path, status, code):
@@ -199,11 +200,7 @@ BAD_RATES = [
     ({"kind": "clip_accepted", "amountMinor": 1.5, "currency": "NGN"}, 400, None),
     ({"kind": "clip_accepted", "amountMinor": "1.5", "currency": "NGN"}, 400, None),
     ({"kind": "clip_accepted", "amountMinor": 2**63, "currency": "NGN"}, 400, None),
-    (
-        {"kind": "clip_accepted", "amountMinor": 100, "currency": "EUR"},
-        422,
-        "unsupported_currency",
-    ),
+    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "EUR"}, 400, None),
     ({"kind": "clip_accepted", "amountMinor": 100, "currency": "N"}, 400, None),
     ({"kind": "clip_accepted", "amountMinor": 100}, 400, None),
     ({"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "id": "x"}, 400, None),
@@ -214,8 +211,8 @@ BAD_RATES = [
     ),
     (
         {"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "language": "e_n"},
-        422,
-        "invalid_language",
+        400,
+        None,
     ),
     (
         {

@@ -21,7 +21,13 @@ from core.domain.validation import VoteRecord
 from core.use_cases.rewards import post_decision_rewards
 from entrypoints.cli.main import cli
 from tests.integration.clips.helpers import new_clip, vote
-from tests.integration.money.helpers import insert_clip, insert_profile, ledger_totals, scalar
+from tests.integration.money.helpers import (
+    insert_clip,
+    insert_profile,
+    ledger_totals,
+    scalar,
+    seed_rates,
+)
 from tests.tokens import member_headers
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,19 +39,6 @@ def settings(settings, tmp_path):
     return replace(
         settings, blob_dir=tmp_path / "blobs", consensus_policy="majority", reward_holding_hours=0
     )
-
-
-async def seed_rates(engine) -> None:
-    async with engine.begin() as connection:
-        for kind, amount in (("clip_accepted", CLIP_RATE), ("validation_agreed", AGREED_RATE)):
-            await connection.execute(
-                sa.text(
-                    "INSERT INTO reward_rates (id, kind, amount_minor, currency, valid_from, "
-                    "created_at) VALUES (:id, :kind, :amount, 'NGN', now() - interval '1 day', "
-                    "now())"
-                ),
-                {"id": uuid.uuid4(), "kind": kind, "amount": amount},
-            )
 
 
 async def earnings_per_clip(engine) -> dict[tuple[uuid.UUID, str], int]:

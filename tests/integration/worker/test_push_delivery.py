@@ -188,10 +188,11 @@ async def test_a_moved_token_does_not_get_the_previous_members_pushes(
     engine: AsyncEngine, container: Container, expo_server: ExpoContractServer
 ) -> None:
     ada, bob = await add_members(engine, 2)
-    await add_tokens(engine, {PHONE: ada})
+    ada_principal = Principal(profile=Profile.new(ada, container.clock().now()))
+    await container.register_push_token()(ada_principal, DeviceRegistration(PHONE, device_id="i"))
     await notify(container, engine, "payout.paid", profileId=str(ada))
     bob_principal = Principal(profile=Profile.new(bob, container.clock().now()))
-    await container.register_push_token()(bob_principal, DeviceRegistration(PHONE))
+    await container.register_push_token()(bob_principal, DeviceRegistration(PHONE, device_id="i"))
     assert (await container.send_queued_pushes()()).claimed == 0
     assert await delivery_states(engine) == Counter({(PHONE, "skipped"): 1})
     assert expo_server.delivery_count(PHONE) == 0

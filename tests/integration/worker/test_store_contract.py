@@ -19,7 +19,7 @@ from core.domain.events import DomainEvent
 from core.domain.identity import Principal, Profile
 from core.domain.member_notifications import DeviceRegistration
 from core.domain.notifications import BackoffPolicy, NotificationCategory, PushServiceUnavailable
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.use_cases.notifications import (
     ListMyPushTokens,
     ListNotifications,
@@ -68,14 +68,19 @@ def principal(backend: Backend, member: uuid.UUID) -> Principal:
 async def test_devices(backend: Backend) -> None:
     ada, bob = backend.members
     register = RegisterPushToken(backend.uow, backend.clock)
-    await register(principal(backend, ada), DeviceRegistration(PHONE))
+    await register(principal(backend, ada), DeviceRegistration(PHONE, device_id="install-1"))
     backend.clock.advance(seconds=1)
     await register(principal(backend, ada), DeviceRegistration(TABLET))
     listing = ListMyPushTokens(backend.uow)
     assert [t.token for t in await listing(principal(backend, ada))] == [TABLET, PHONE]
 
     backend.clock.advance(seconds=1)
-    moved = await register(principal(backend, bob), DeviceRegistration(PHONE))
+    with pytest.raises(Conflict):
+        await register(principal(backend, bob), DeviceRegistration(PHONE, device_id="install-2"))
+    moved = await register(
+        principal(backend, bob), DeviceRegistration(PHONE, device_id="install-1")
+    )
+    assert moved.device_id == "install-1"
     assert moved.created_at < moved.updated_at  # first registration kept
     assert [t.token for t in await listing(principal(backend, ada))] == [TABLET]
     with pytest.raises(NotFound):

@@ -13,179 +13,197 @@ from click.testing import CliRunner, Result
 from entrypoints.cli.main import cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# The weighted-vs-majority win at the same vote budget needs the crowd's accuracies to be
-# learned first: it holds from ≈ 2,000 clips (the default), not on a few hundred. Two runs of
-# 2,000 clips take ≈ 0.3 s, so that test keeps them; the others use a few hundred.
-FEW_CLIPS = ["--clips", "300"]
+SMALL = ["--clips", "120", "--validators", "30", "--refit-every", "60"]
 
 
 def simulate(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["consensus", "simulate", *args])
+    return CliRunner().invoke(cli, ["consensus", "simulate", *SMALL, *args])
 
 
-def json_results(*args: str) -> dict[str, dict[str, Any]]:
+def json_document(*args: str) -> dict[str, Any]:
     result = simulate("--format", "json", *args)
     assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
-    return {run["policy"]: run for run in document["results"]}
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
-def test_the_command_is_listed():
-    result = CliRunner().invoke(cli, ["--help"])
-    assert result.exit_code == 0
-    assert "consensus" in result.output
+def table_rows(output: str, first_cell: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in output.splitlines()
+        if line.startswith(f"| {first_cell} ")
+    ]
+
+
+def test_the_command_is_listed() -> None:
     result = CliRunner().invoke(cli, ["consensus", "--help"])
     assert result.exit_code == 0
     assert "simulate" in result.output
 
 
-def test_table_shows_both_policies_with_every_figure():
-    result = simulate(*FEW_CLIPS)
+def test_table_shows_the_three_policies_with_every_figure() -> None:
+    result = simulate()
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("300 clips, 200 validators: 60% honest")
-    header = next(line for line in lines if line.startswith("| policy"))
-    for column in ("accept", "reject", "cap", "accuracy (overall)", "accuracy (decided)"):
+    assert lines[0].startswith("120 clips, 30 validators, valid share 0.8; accept threshold 0.85")
+    header = next(line for line in lines if line.startswith("| crowd"))
+    for column in ("policy", "accept", "accuracy (decided)", "votes / clip", "gold / clip"):
         assert column in header
-    assert "votes / clip" in header
     assert "disputed" in header
-    rows = [line for line in lines if line.startswith(("| majority", "| weighted"))]
-    assert len(rows) == 2
-    majority = [cell.strip() for cell in rows[0].strip("|").split("|")]
-    weighted = [cell.strip() for cell in rows[1].strip("|").split("|")]
-    assert majority[:4] == ["majority", "—", "—", "5"]
-    assert weighted[:4] == ["weighted", "0.95", "0.05", "5"]
-    assert weighted[-1].endswith("%")
+    assert "late votes" in header
+    rows = table_rows(result.output, "standard")
+    assert [row[:3] for row in rows] == [
+        ["standard", "majority", "—"],
+        ["standard", "dawid_skene", "0.85"],
+        ["standard", "weighted", "0.85"],
+    ]
 
 
-def test_one_policy_only():
-    result = simulate(*FEW_CLIPS, "--policy", "majority")
-    assert result.exit_code == 0, result.output
-    assert "| majority" in result.output
-    assert "| weighted" not in result.output
-
-
-def test_json_matches_the_table_and_is_reproducible():
-    args = (*FEW_CLIPS, "--seed", "3", "--vote-cap", "7", "--accept-threshold", "0.9")
-    first = json_results(*args)
-    assert json_results(*args) == first
-    assert set(first) == {"majority", "weighted"}
-    weighted, majority = first["weighted"], first["majority"]
-    assert weighted["accept_threshold"] == 0.9
-    assert weighted["reject_threshold"] == pytest.approx(0.1)
-    assert majority["accept_threshold"] is None
-    assert weighted["vote_cap"] == majority["vote_cap"] == 7
-    for run in first.values():
-        assert run["clips"] == 300
-        assert run["accepted"] + run["rejected"] + run["disputed"] + run["unsettled"] == 300
-        assert run["votes_per_clip"] == pytest.approx(run["votes_cast"] / 300)
-        assert 0.0 <= run["label_accuracy"] <= run["decided_label_accuracy"] <= 1.0
+def test_json_is_reproducible_and_matches_the_table() -> None:
+    args = ("--crowd", "one_sided", "--policy", "dawid_skene", "--seed", "3", "--seeds", "2")
+    first = json_document(*args)
+    assert json_document(*args) == first
+    (run,) = first["results"]
+    assert run["crowd"] == "one_sided"
+    assert run["policy"] == "dawid_skene"
+    assert run["seeds"] == [3, 4]
+    assert 0.0 <= run["label_accuracy"] <= run["decided_label_accuracy"] <= 1.0
+    assert first["params"]["seeds"] == [3, 4]
     table = simulate(*args).output
-    assert f"{weighted['votes_per_clip']:.2f}" in table
-    assert f"{weighted['decided_label_accuracy']:.3f}" in table
+    assert f"{run['votes_per_clip']:.2f}" in table
+    assert f"{run['label_accuracy']:.4f}" in table
 
 
-def test_json_echoes_the_params():
-    result = simulate(*FEW_CLIPS, "--format", "json", "--spammers", "0.3", "--noisy", "0.1")
+def test_options_reach_the_rules() -> None:
+    params = json_document(
+        "--policy", "majority", "--accept-threshold", "0.9", "--vote-cap", "7",
+        "--prior-strength", "2", "--gold-rate", "0.2", "--newcomer-gold-rate", "0.4",
+        "--newcomer-gold-answers", "3", "--established-gold-answers", "1",
+        "--probation-floor", "0.6", "--gold-valid-share", "0.5", "--sessions", "2",
+    )["params"]  # fmt: skip
+    assert params["accept_threshold"] == 0.9
+    assert params["reject_threshold"] == pytest.approx(0.1)
+    assert params["vote_cap"] == 7
+    assert params["prior_strength"] == 2
+    assert params["gold_rate"] == 0.2
+    assert params["newcomer_gold_rate"] == 0.4
+    assert params["newcomer_gold_answers"] == 3
+    assert params["established_gold_answers"] == 1
+    assert params["probation_floor"] == 0.6
+    assert params["gold_valid_share"] == 0.5
+    assert params["sessions_at_once"] == 2
+
+
+def test_all_crowds() -> None:
+    results = json_document("--crowd", "all", "--policy", "majority")["results"]
+    assert [run["crowd"] for run in results] == [
+        "standard",
+        "coin_flippers",
+        "one_sided",
+        "cold_start",
+        "language",
+        "drift",
+    ]
+
+
+def test_sweep_prints_every_point_and_the_reading_at_the_cv_rules_votes() -> None:
+    result = simulate("--sweep", "--thresholds", "0.7,0.99")
     assert result.exit_code == 0, result.output
-    params = json.loads(result.stdout)["params"]
-    assert params["spammers"] == 0.3
-    assert params["noisy"] == 0.1
-    assert params["accept_threshold"] == 0.95
-    assert params["reject_threshold"] == 0.05
+    rows = table_rows(result.output, "standard")
+    policies = [(row[1], row[2]) for row in rows[:6]]
+    assert policies == [
+        ("majority", "—"),
+        ("common voice (plain)", "—"),
+        ("dawid_skene", "0.7"),
+        ("dawid_skene", "0.99"),
+        ("weighted", "0.7"),
+        ("weighted", "0.99"),
+    ]
+    assert "Errors at the votes per clip of the CV rule (`majority`)" in result.output
+    assert "Errors at the votes per clip of the plain Common Voice" in result.output
+    summaries = rows[6:]
+    assert len(summaries) == 2
+    assert all(len(row) == 7 for row in summaries)
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["--spammers", "0.3"],  # 0.6 + 0.2 + 0.3
-        ["--honest", "0.5", "--noisy", "0.1", "--spammers", "0.1"],
-    ],
-)
-def test_shares_not_summing_to_one_are_a_usage_error(args: list[str]):
-    result = simulate(*FEW_CLIPS, *args)
-    assert result.exit_code == 2
-    assert "--honest, --noisy and --spammers must sum to 1" in result.output
+def test_sweep_json_gives_the_reading_and_the_ratio() -> None:
+    (swept,) = json_document("--sweep", "--thresholds", "0.6,0.99")["sweeps"]
+    majority = swept["majority"]
+    curve = swept["curves"]["dawid_skene"]
+    assert [point["accept_threshold"] for point in curve] == [0.6, 0.99]
+    at = swept["at_majority_votes"]["dawid_skene"]
+    ratio = swept["relative_errors"]["dawid_skene"]
+    if at is not None:
+        assert ratio == pytest.approx(at["error_rate"] / (1 - majority["label_accuracy"]))
+    assert swept["common_voice"]["policy"] == "majority"
+
+
+def test_plot_writes_a_png(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.png"
+    crowds = ("--crowd", "standard", "--crowd", "drift")
+    result = simulate(*crowds, "--plot", str(path), "--thresholds", "0.7,0.95")
+    assert result.exit_code == 0, result.output
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 600
+    assert height > 400
+    assert f"Plot written to {path}" in result.stderr
+
+
+def test_crowdkit_comparison_is_skipped_with_a_message_when_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "crowdkit", None)  # makes `import crowdkit` fail
+    monkeypatch.setitem(sys.modules, "crowdkit.aggregation", None)
+    result = simulate("--crowdkit", "--policy", "majority")
+    assert result.exit_code == 0, result.output
+    assert "crowd-kit is not installed" in result.stderr
+    (row,) = table_rows(result.output, "standard")[1:]
+    assert row[-1] == "not installed"
+    assert float(row[3]) > 0.5  # this domain's offline EM still ran
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--spammers", "-0.1"], "--spammers"),
         (["--clips", "0"], "--clips"),
-        (["--accept-threshold", "0.4", "--reject-threshold", "0.6"], "Thresholds"),
-        (["--vote-cap", "1"], "min_votes"),
-        (["--gold-rate", "0.5"], "--gold-rate"),
+        (["--accept-threshold", "0.4"], "--accept-threshold"),
+        (["--crowd", "everyone"], "--crowd"),
         (["--policy", "unanimity"], "--policy"),
+        (["--thresholds", "0.7"], "at least two thresholds"),
+        (["--thresholds", "0.7,abc"], "comma-separated"),
+        (["--gold-rate", "1"], "--gold-rate"),
         (["--plot", "sweep.svg"], ".png"),
         (["--plot", "no/such/dir/sweep.png"], "does not exist"),
     ],
 )
-def test_bad_values_exit_2_with_a_clear_message(args: list[str], message: str):
-    result = simulate(*FEW_CLIPS, *args)
+def test_bad_values_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
+    result = simulate(*args)
     assert result.exit_code == 2
     assert message in result.output
 
 
-def test_weighted_beats_majority_against_20_percent_spammers_at_no_more_votes():
-    """The issue's check, at the thresholds docs/consensus.md gives (0.75 / 0.25)."""
-    same_budget = json_results(
-        "--spammers", "0.2", "--accept-threshold", "0.75", "--reject-threshold", "0.25"
-    )
-    majority, weighted = same_budget["majority"], same_budget["weighted"]
-    assert weighted["label_accuracy"] > majority["label_accuracy"]
-    assert weighted["decided_label_accuracy"] > majority["decided_label_accuracy"]
-    assert weighted["votes_per_clip"] <= majority["votes_per_clip"]
-
-
-def test_default_thresholds_trade_votes_and_disputes_for_surer_decisions():
-    defaults = json_results("--spammers", "0.2")
-    majority, weighted = defaults["majority"], defaults["weighted"]
-    assert weighted["decided_label_accuracy"] > majority["decided_label_accuracy"] + 0.05
-    assert weighted["disputed"] > 0
-    assert majority["disputed"] == 0
-
-
-def test_plot_writes_a_png_and_prints_the_sweep(tmp_path: Path):
-    path = tmp_path / "sweep.png"
-    result = simulate(*FEW_CLIPS, "--plot", str(path))
-    assert result.exit_code == 0, result.output
-    data = path.read_bytes()
-    assert data.startswith(PNG_SIGNATURE)
-    assert data[12:16] == b"IHDR"
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert width > 600
-    assert height > 400
-    assert len(data) > 20_000
-    assert "Sweep" in result.stdout
-    sweep_rows = [
-        line for line in result.stdout.splitlines() if line.startswith(("| 3 ", "| 5 ", "| 7 "))
-    ]
-    assert len(sweep_rows) == 3 * (1 + 5)  # caps x (majority + weighted at 5 thresholds)
-    assert f"Plot written to {path}" in result.stderr
-
-
-def test_plot_with_json_keeps_stdout_valid_json(tmp_path: Path):
-    path = tmp_path / "sweep.png"
-    result = simulate(
-        "--clips", "100", "--format", "json", "--vote-cap", "4", "--accept-threshold", "0.85",
-        "--plot", str(path),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
-    assert document["plot"] == str(path)
-    sweep = document["sweep"]
-    assert {row["vote_cap"] for row in sweep} == {3, 4, 5, 7}  # the run's own cap is added
-    assert {row["accept_threshold"] for row in sweep} == {None, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99}
-    assert path.read_bytes().startswith(PNG_SIGNATURE)
-
-
 def test_plot_without_matplotlib_exits_2_and_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
     path = tmp_path / "sweep.png"
-    result = simulate(*FEW_CLIPS, "--plot", str(path))
+    result = simulate("--plot", str(path))
     assert result.exit_code == 2
     assert "install chorus[plot]" in result.output
     assert not path.exists()
+
+
+def test_crowdkit_aggregates_the_same_votes_when_installed() -> None:
+    pytest.importorskip("crowdkit.aggregation")
+    result = simulate("--crowdkit", "--policy", "majority")
+    assert result.exit_code == 0, result.output
+    (row,) = table_rows(result.output, "standard")[1:]
+    offline, crowdkit = float(row[3]), float(row[4])
+    assert abs(offline - crowdkit) < 0.05  # two Dawid–Skene fits of the very same votes
+
+
+def test_several_processes_give_the_same_figures_in_the_same_order() -> None:
+    args = ("--crowd", "standard", "--crowd", "drift", "--policy", "dawid_skene", "--seeds", "2")
+    assert json_document(*args, "--jobs", "2") == json_document(*args)

@@ -72,3 +72,57 @@ def test_production_settings_read_the_seed_names():
     assert "p@db" not in repr(settings)
     assert settings.database_url is not None
     assert "p@db" in settings.database_url.reveal()
+
+
+def test_metrics_token_and_docs_switch():
+    settings = load_settings(
+        {
+            "SUPABASE_JWT_SECRET": GOOD_SECRET,
+            "CHORUS_METRICS_TOKEN": "t" * 20,
+            "CHORUS_DOCS_ENABLED": "false",
+        }
+    )
+    assert settings.metrics_token is not None
+    assert settings.metrics_token.reveal() == "t" * 20
+    assert settings.docs_enabled is False
+    assert load_settings({"SUPABASE_JWT_SECRET": GOOD_SECRET}).docs_enabled is True
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "SUPABASE_JWT_SECRET": GOOD_SECRET,
+                "CHORUS_METRICS_TOKEN": "short",
+                "CHORUS_DOCS_ENABLED": "maybe",
+            }
+        )
+    assert [p.split(":")[0] for p in error.value.problems] == [
+        "CHORUS_DOCS_ENABLED",
+        "CHORUS_METRICS_TOKEN",
+    ]
+    assert "short" not in str(error.value)
+
+
+def test_http_limits_are_read_and_validated():
+    settings = load_settings(
+        {
+            "SUPABASE_JWT_SECRET": GOOD_SECRET,
+            "CHORUS_HTTP_HEADER_TIMEOUT_SECONDS": "2.5",
+            "CHORUS_HTTP_MAX_CONNECTIONS": "300",
+        }
+    )
+    assert settings.http.header_timeout_seconds == 2.5
+    assert settings.http.max_connections == 300
+    assert settings.http.max_headers == 100
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "SUPABASE_JWT_SECRET": GOOD_SECRET,
+                "CHORUS_HTTP_BODY_TIMEOUT_SECONDS": "0",
+                "CHORUS_HTTP_MAX_HEADER_BYTES": "10",
+                "CHORUS_HTTP_KEEP_ALIVE_SECONDS": "soon",
+            }
+        )
+    assert [p.split(":")[0] for p in error.value.problems] == [
+        "CHORUS_HTTP_BODY_TIMEOUT_SECONDS",
+        "CHORUS_HTTP_KEEP_ALIVE_SECONDS",
+        "CHORUS_HTTP_MAX_HEADER_BYTES",
+    ]

@@ -48,8 +48,8 @@ class AdminValidationController(Controller):
 
     @get(
         "/validators/{validator_id:uuid}/standing",
-        summary="A validator's accuracy and probation (admins, moderators, or oneself)",
-        responses=problems(404),
+        summary="A validator's live standing: rates, counts, probation (admins only)",
+        responses=problems(403, 404),
     )
     async def standing(
         self, request: Request[Any, Any, Any], principal: Caller, validator_id: FromPath[UUID]

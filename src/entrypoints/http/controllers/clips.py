@@ -8,17 +8,20 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Stream
 
 from core.domain.clips import MAX_AUDIO_BYTES
-from core.use_cases.clips import ClipUpload, may_see_details
+from core.use_cases.clips import ClipUpload
 from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
 from entrypoints.http.cursors import decode_cursor, encode_cursor
 from entrypoints.http.media_types import BODY_MEDIA_TYPES_OPT, MULTIPART_TYPES
 from entrypoints.http.openapi import problems
+from entrypoints.http.openapi_links import clip_links, linked
 from entrypoints.http.ranges import byte_range
 from entrypoints.http.schemas.clips import ClipForm, ClipOut, ClipPage
+from entrypoints.http.schemas.wire import CursorQuery
 
 # The audio limit plus room for the form's other fields and multipart framing.
 UPLOAD_BODY_LIMIT = MAX_AUDIO_BYTES + 64 * 1024
@@ -39,8 +42,15 @@ class ClipsController(Controller):
         ),
         request_max_body_size=UPLOAD_BODY_LIMIT,
         opt={BODY_MEDIA_TYPES_OPT: MULTIPART_TYPES},
-        responses=problems(422),
+        responses={
+            **problems(422),
+            200: ResponseSpec(
+                data_container=ClipOut,
+                description="The same `clientId` again: the clip recorded the first time",
+            ),
+        },
         status_code=201,
+        operation_class=linked((200, 201), **clip_links("$response.body#/id")),
     )
     async def upload(
         self,
@@ -57,20 +67,24 @@ class ClipsController(Controller):
             ClipOut.of(submitted.clip, details=True), status_code=201 if submitted.created else 200
         )
 
-    @get("/mine", summary="My clips, newest first", responses=problems(422))
+    @get(
+        "/mine",
+        summary="My clips, newest first (with feedback on clips not accepted or taken down)",
+        responses=problems(422),
+    )
     async def mine(
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> ClipPage:
         clips = await container_of(request).list_my_clips()(
             principal, before=decode_cursor(cursor), limit=limit
         )
-        last = clips[-1] if len(clips) == limit else None
+        last = clips[-1].clip if len(clips) == limit else None
         return ClipPage(
-            items=[ClipOut.of(clip, details=True) for clip in clips],
+            items=[ClipOut.of_view(view) for view in clips],
             next_cursor=encode_cursor(last.created_at, last.id) if last else None,
         )
 
@@ -78,8 +92,7 @@ class ClipsController(Controller):
     async def one(
         self, request: Request[Any, Any, Any], principal: Caller, clip_id: FromPath[UUID]
     ) -> ClipOut:
-        clip = await container_of(request).get_clip()(principal, clip_id)
-        return ClipOut.of(clip, details=may_see_details(principal, clip))
+        return ClipOut.of_view(await container_of(request).view_clip()(principal, clip_id))
 
     @get(
         "/{clip_id:uuid}/audio",

@@ -26,6 +26,7 @@ from core.use_cases.live import (
 from entrypoints.container import Container
 from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
 from entrypoints.http.openapi import problems
+from entrypoints.http.openapi_links import linked, stream_links
 from entrypoints.http.schemas.live import (
     ChatMessageIn,
     ChatMessageOut,
@@ -40,13 +41,11 @@ from entrypoints.http.schemas.live import (
     decode_cursor,
     encode_cursor,
 )
+from entrypoints.http.schemas.wire import CursorQuery
 from entrypoints.live import live_unavailable
 
 PageSize = Annotated[
     int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (1–{MAX_PAGE_SIZE})")
-]
-Cursor = Annotated[
-    str | None, Parameter(max_length=200, description="`nextCursor` of the previous page")
 ]
 
 
@@ -76,6 +75,7 @@ class LiveController(Controller):
         description=rules_of(StartStream),
         status_code=201,
         responses=problems(409, 422),
+        operation_class=linked((201,), **stream_links("$response.body#/stream/id")),
     )
     async def start(
         self, request: Request[Any, Any, Any], principal: Caller, data: JSONBody[StartStreamIn]
@@ -121,7 +121,7 @@ class LiveController(Controller):
         request: Request[Any, Any, Any],
         principal: Caller,
         limit: PageSize = 20,
-        cursor: Cursor = None,
+        cursor: CursorQuery = None,
     ) -> StreamPageOut:
         page = await container_of(request).list_live_streams()(
             limit=limit, after=decode_cursor(cursor)
@@ -148,7 +148,7 @@ class LiveController(Controller):
         principal: Caller,
         stream_id: FromPath[UUID],
         limit: PageSize = 50,
-        cursor: Cursor = None,
+        cursor: CursorQuery = None,
     ) -> ChatPageOut:
         page = await container_of(request).list_chat_messages()(
             stream_id, limit=limit, before=decode_cursor(cursor)

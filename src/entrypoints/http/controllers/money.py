@@ -20,8 +20,7 @@ from entrypoints.http.schemas.money import (
     RateOut,
     RewardKindName,
 )
-
-Currency = Annotated[str | None, QueryParameter(pattern="^[A-Za-z]{3}$")]
+from entrypoints.http.schemas.wire import CurrencyQuery, CursorQuery
 
 
 class MoneyController(Controller):
@@ -41,7 +40,7 @@ class MoneyController(Controller):
         responses=problems(422),
     )
     async def balance(
-        self, request: Request[Any, Any, Any], principal: Caller, currency: Currency = None
+        self, request: Request[Any, Any, Any], principal: Caller, currency: CurrencyQuery = None
     ) -> BalanceOut:
         balance = await container_of(request).my_balance()(principal, currency)
         return BalanceOut.of(balance)
@@ -59,7 +58,7 @@ class MoneyController(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> HistoryPage:
         entries = await container_of(request).my_transactions()(
@@ -82,7 +81,7 @@ class RewardRatesController(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
-        currency: Currency = None,
+        currency: CurrencyQuery = None,
         kind: FromQuery[RewardKindName | None] = None,
     ) -> RateList:
         records = await container_of(request).list_reward_rates()(

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
 from entrypoints.http.openapi import problems
+from entrypoints.http.openapi_links import link, linked
 from entrypoints.http.schemas.notifications import (
     MarkedRead,
     NotificationOut,
@@ -20,6 +21,7 @@ from entrypoints.http.schemas.notifications import (
     PushTokenList,
     PushTokenOut,
 )
+from entrypoints.http.schemas.wire import CursorQuery
 
 
 class NotificationsController(Controller):
@@ -31,12 +33,23 @@ class NotificationsController(Controller):
         "/tokens",
         summary="Register this device for push notifications",
         description=(
-            "An Expo push token of the caller's device. Registering a token another member "
-            "registered before moves it to the caller (a phone that changed accounts); "
-            "registering again reactivates it. At most 10 devices stay active per member."
+            "An Expo push token of the caller's device, with `deviceId`, the app's own id for "
+            "this installation. A token another member registered stays theirs (409 "
+            "`push_token_in_use`) unless both registrations carry the same `deviceId` (the "
+            "same installation signed in to another account): then it moves to the caller. "
+            "Registering again reactivates a token. At most 10 devices stay active per member."
         ),
         status_code=201,
-        responses=problems(422),
+        responses=problems(409, 422),
+        operation_class=linked(
+            (201,),
+            Unregister=link(
+                "DELETE",
+                "/notifications/tokens/{token}",
+                "Unregister the device",
+                {"token": "$response.body#/token"},
+            ),
+        ),
     )
     async def register_token(
         self, request: Request[Any, Any, Any], principal: Caller, data: JSONBody[PushTokenIn]
@@ -63,12 +76,24 @@ class NotificationsController(Controller):
     ) -> None:
         await container_of(request).unregister_push_token()(principal, token)
 
-    @get(summary="My notifications, newest first", responses=problems(422))
+    @get(
+        summary="My notifications, newest first",
+        responses=problems(422),
+        operation_class=linked(
+            (200,),
+            MarkRead=link(
+                "POST",
+                "/notifications/{notification_id}/read",
+                "Mark the newest one read",
+                {"notification_id": "$response.body#/items/0/id"},
+            ),
+        ),
+    )
     async def feed(
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         unread: FromQuery[bool] = False,
     ) -> NotificationPage:
@@ -91,7 +116,12 @@ class NotificationsController(Controller):
         )
         return NotificationOut.of(notification)
 
-    @post("/read-all", summary="Mark all my notifications read", status_code=200)
+    @post(
+        "/read-all",
+        summary="Mark all my notifications read",
+        status_code=200,
+        responses=problems(),
+    )
     async def mark_all_read(self, request: Request[Any, Any, Any], principal: Caller) -> MarkedRead:
         updated = await container_of(request).mark_all_notifications_read()(principal)
         return MarkedRead(updated=updated)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.openapi.spec import Example
 from litestar.params import JSONBody, QueryParameter
 
 from core.domain.clips import Verdict
 from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
 from entrypoints.http.openapi import problems
+from entrypoints.http.openapi_links import clip_links, linked
 from entrypoints.http.schemas.clips import ClipOut, QueuePage, SkipIn, VoteIn, VoteOut
+from entrypoints.http.schemas.wire import LANGUAGE_TAG
 
 
 class ValidationController(Controller):
@@ -48,12 +51,26 @@ class ValidationController(Controller):
     ) -> None:
         await container_of(request).skip_clip()(principal, data.clip_id)
 
-    @get("/queue", summary="Clips to validate next", responses=problems(422))
+    @get(
+        "/queue",
+        summary="Clips to validate next",
+        responses=problems(422),
+        operation_class=linked((200,), **clip_links("$response.body#/items/0/id")),
+    )
     async def queue(
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
-        language: Annotated[str, QueryParameter(min_length=2, max_length=35)],
+        language: Annotated[
+            str,
+            QueryParameter(
+                min_length=2,
+                max_length=35,
+                pattern=LANGUAGE_TAG,
+                description="BCP 47 language tag",
+                examples=[Example(value="yo")],
+            ),
+        ],
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
     ) -> QueuePage:
         clips = await container_of(request).next_queue_page()(principal, language, limit)

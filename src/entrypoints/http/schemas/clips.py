@@ -10,8 +10,9 @@ from uuid import UUID
 import msgspec
 from litestar.datastructures import UploadFile
 
-from core.domain.clips import Clip
-from core.use_cases.gold import ValidatorReport
+from core.domain.clips import Clip, VoteOutcome
+from core.use_cases.clips import ClipFeedback, ClipView
+from core.use_cases.gold import PublishedStanding, ValidatorReport
 from core.use_cases.validation import VoteReceipt
 
 
@@ -25,9 +26,34 @@ class ClipForm:
     clientId: UUID  # the wire name the app sends
 
 
+class FeedbackOut(msgspec.Struct, rename="camel"):
+    """Why a clip was not accepted or was taken down (for its contributor): the counted
+    ``validVotes`` / ``invalidVotes``, how often members flagged it per reason
+    (``flagReasons``), and the latest moderation ``action`` with its ``reason`` code."""
+
+    valid_votes: int
+    invalid_votes: int
+    flag_reasons: dict[str, int]
+    action: str | None = None
+    reason: str | None = None
+    decided_at: datetime | None = None
+
+    @classmethod
+    def of(cls, feedback: ClipFeedback) -> FeedbackOut:
+        return cls(
+            valid_votes=feedback.valid_votes,
+            invalid_votes=feedback.invalid_votes,
+            flag_reasons=dict(feedback.flag_reasons),
+            action=feedback.action,
+            reason=feedback.reason,
+            decided_at=feedback.decided_at,
+        )
+
+
 class ClipOut(msgspec.Struct, rename="camel", omit_defaults=True):
     """A clip. ``status`` and ``decidedAt`` are shown to the contributor and moderation
-    only (validators must not be able to recognise gold clips)."""
+    only (validators must not be able to recognise gold clips); so is ``feedback``, on clips
+    rejected, disputed, flagged, hidden or removed."""
 
     id: UUID
     language: str
@@ -42,6 +68,14 @@ class ClipOut(msgspec.Struct, rename="camel", omit_defaults=True):
     valid_votes: int | None = None
     invalid_votes: int | None = None
     decided_at: datetime | None = None
+    feedback: FeedbackOut | None = None
+
+    @classmethod
+    def of_view(cls, view: ClipView) -> ClipOut:
+        shown = cls.of(view.clip, details=view.details)
+        if view.feedback is None:
+            return shown
+        return msgspec.structs.replace(shown, feedback=FeedbackOut.of(view.feedback))
 
     @classmethod
     def of(cls, clip: Clip, *, details: bool) -> ClipOut:
@@ -81,24 +115,26 @@ class VoteIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     verdict: Literal["valid", "invalid"]
 
 
-class VoteOut(msgspec.Struct, rename="camel", omit_defaults=True):
-    """``outcome``: ``counted`` | ``late`` (decided meanwhile: changes and earns nothing) |
-    ``ignored_probation`` | ``ignored_weightless`` | ``gold``-scored votes show as
-    ``counted``."""
+class VoteOut(msgspec.Struct, rename="camel"):
+    """What a vote did. ``outcome``: ``counted`` | ``late`` (the clip was decided since it
+    was served: changes and earns nothing) | ``unsolicited`` (the clip was never served to
+    you by the queue: changes nothing) | ``too_fast`` (sent before the clip could have been
+    heard: not counted, not paid) | ``ignored_probation`` | ``ignored_weightless``.
+    ``clipStatus`` is the clip's status now as far as you may know it (null for an
+    unsolicited vote); ``decided`` says whether this vote settled the clip."""
 
     clip_id: UUID
     outcome: str
     late: bool
     decided: bool
-    clip_status: str | None = None
+    clip_status: str | None
 
     @classmethod
     def of(cls, receipt: VoteReceipt) -> VoteOut:
-        outcome = "counted" if receipt.outcome.value == "gold" else receipt.outcome.value
         return cls(
             clip_id=receipt.clip_id,
-            outcome=outcome,
-            late=receipt.outcome.value == "late",
+            outcome=receipt.outcome.value,
+            late=receipt.outcome in (VoteOutcome.LATE, VoteOutcome.LATE_RESERVED),
             decided=receipt.decided_now,
             clip_status=receipt.clip_status.value if receipt.clip_status else None,
         )
@@ -113,24 +149,69 @@ class GoldIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
 
 
 class StandingOut(msgspec.Struct, rename="camel"):
+    """A validator's live standing (admins): Dawid–Skene rates and soft counts
+    (n11 said valid on valid, n01 said invalid on valid, n00 said invalid on invalid, n10 said
+    valid on invalid), plain counters, and what the last refit decided and published."""
+
     validator_id: UUID
+    sensitivity: float
+    specificity: float
+    informedness: float
     accuracy: float
     on_probation: bool
+    established: bool
     gold_right: int
     gold_wrong: int
     consensus_agreed: int
     consensus_disagreed: int
+    rushed_votes: int
+    n11: float
+    n01: float
+    n00: float
+    n10: float
+    published_accuracy: float | None
+    published_at: datetime | None
 
     @classmethod
     def of(cls, report: ValidatorReport) -> StandingOut:
+        history = report.record.history
+        n11, n01, n00, n10 = (round(value, 4) for value in history.confusion.as_tuple())
         return cls(
             validator_id=report.validator_id,
+            sensitivity=round(report.reliability.sensitivity, 4),
+            specificity=round(report.reliability.specificity, 4),
+            informedness=round(report.reliability.informedness, 4),
             accuracy=round(report.accuracy, 4),
-            on_probation=report.on_probation,
-            gold_right=report.history.gold_right,
-            gold_wrong=report.history.gold_wrong,
-            consensus_agreed=report.history.consensus_agreed,
-            consensus_disagreed=report.history.consensus_disagreed,
+            on_probation=report.record.on_probation,
+            established=report.established,
+            gold_right=history.gold_right,
+            gold_wrong=history.gold_wrong,
+            consensus_agreed=history.consensus_agreed,
+            consensus_disagreed=history.consensus_disagreed,
+            rushed_votes=history.rushed_votes,
+            n11=n11,
+            n01=n01,
+            n00=n00,
+            n10=n10,
+            published_accuracy=report.record.published_accuracy,
+            published_at=report.record.published_at,
+        )
+
+
+class MyStandingOut(msgspec.Struct, rename="camel"):
+    """Your standing as the last periodic refit computed it: balanced accuracy (null until
+    the first refit that saw your answers), probation, and when it was computed."""
+
+    accuracy: float | None
+    on_probation: bool
+    as_of: datetime | None
+
+    @classmethod
+    def of(cls, standing: PublishedStanding) -> MyStandingOut:
+        return cls(
+            accuracy=standing.accuracy,
+            on_probation=standing.on_probation,
+            as_of=standing.as_of,
         )
 
 

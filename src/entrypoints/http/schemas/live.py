@@ -8,19 +8,23 @@ from uuid import UUID
 
 import msgspec
 
-from core.domain.live import LiveGrants, LiveMessage, LiveRole, LiveStream
+from core.domain.live import (
+    MAX_MESSAGE_LENGTH,
+    MAX_TITLE_LENGTH,
+    LiveGrants,
+    LiveMessage,
+    LiveRole,
+    LiveStream,
+)
 from core.domain.pagination import decode_position, encode_position
 from core.ports.live_streams import Position
 from core.use_cases.live import StartStreamCommand, StreamJoin
-
-# PostgreSQL text cannot hold NUL characters: refuse them at the edge (400), not at the
-# database (500).
-NO_NUL = "^[^\\x00]*$"
+from entrypoints.http.schemas.wire import NO_NUL, LanguageTag
 
 
 class StartStreamIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    title: Annotated[str, msgspec.Meta(max_length=400, pattern=NO_NUL)]
-    language: Annotated[str, msgspec.Meta(max_length=35)]
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE_LENGTH, pattern=NO_NUL)]
+    language: LanguageTag
 
     def to_command(self) -> StartStreamCommand:
         return StartStreamCommand(title=self.title, language=self.language)
@@ -39,7 +43,7 @@ class StreamRefIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
 
 
 class ChatMessageIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    body: Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_LENGTH, pattern=NO_NUL)]
 
 
 class GrantsOut(msgspec.Struct, rename="camel"):

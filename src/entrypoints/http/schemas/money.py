@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from core.domain.ledger import MemberBalance, TransactionKind
 from core.domain.money import MAX_AMOUNT_MINOR
+from core.domain.rewards import RewardRate
 from core.ports.ledger import LedgerEntry, RateRecord
 from core.use_cases.reward_rates import NewRewardRate
+from entrypoints.http.schemas.wire import CurrencyCode, LanguageTag
+
+# The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
+# far above any rate; the OpenAPI document can state it exactly, unlike 2**63 - 1.
+MAX_JSON_SAFE_INTEGER = min(MAX_AMOUNT_MINOR, 2**53 - 1)
 
 
 class BalanceOut(msgspec.Struct, rename="camel"):
@@ -58,6 +64,8 @@ def describe(entry: LedgerEntry) -> str:
         return "Payout requested: held until the transfer completes"
     if kind is TransactionKind.PAYOUT_SETTLED:
         return "Payout sent"
+    if kind is TransactionKind.PAYOUT_REVERSED:
+        return "Payout reversed by the provider: returned to your available balance"
     return "Payout failed: returned to your available balance"
 
 
@@ -65,7 +73,7 @@ class LedgerEntryOut(msgspec.Struct, rename="camel", omit_defaults=True):
     """One movement of the member's money: ``amountMinor`` moved from ``fromAccount`` to
     ``toAccount`` (``pending``, ``available``, ``payout_hold`` are the member's; the others the
     platform's). ``kind``: ``reward_earned`` | ``reward_released`` | ``reward_reversed`` |
-    ``payout_held`` | ``payout_settled`` | ``payout_failed``."""
+    ``payout_held`` | ``payout_settled`` | ``payout_failed`` | ``payout_reversed``."""
 
     id: UUID
     kind: str
@@ -111,9 +119,9 @@ class RateIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     (exclusive, optional). Times need a UTC offset."""
 
     kind: RewardKindName
-    amount_minor: Annotated[int, msgspec.Meta(gt=0, le=MAX_AMOUNT_MINOR)]
-    currency: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")]
-    language: Annotated[str, msgspec.Meta(min_length=2, max_length=35)] | None = None
+    amount_minor: Annotated[int, msgspec.Meta(gt=0, le=MAX_JSON_SAFE_INTEGER)]
+    currency: CurrencyCode
+    language: LanguageTag | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
 
@@ -128,7 +136,9 @@ class RateIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
         )
 
 
-class RateOut(msgspec.Struct, rename="camel"):
+class RateInForceOut(msgspec.Struct, rename="camel"):
+    """What a rate pays, for what and when (members see these in their pulls)."""
+
     id: UUID
     kind: str
     amount_minor: int
@@ -136,23 +146,37 @@ class RateOut(msgspec.Struct, rename="camel"):
     language: str | None
     valid_from: datetime
     valid_to: datetime | None
+
+    @classmethod
+    def of_rate(cls, rate: RewardRate) -> RateInForceOut:
+        return cls(**_rate_fields(rate))
+
+
+class RateOut(RateInForceOut):
+    """A rate as admins see it: also who added it and when."""
+
     created_by: UUID | None
     created_at: datetime
 
     @classmethod
     def of(cls, record: RateRecord) -> RateOut:
-        rate = record.rate
         return cls(
-            id=rate.id,
-            kind=rate.kind.value,
-            amount_minor=rate.amount.amount_minor,
-            currency=rate.amount.currency,
-            language=rate.language,
-            valid_from=rate.valid_from,
-            valid_to=rate.valid_to,
+            **_rate_fields(record.rate),
             created_by=record.created_by,
             created_at=record.created_at,
         )
+
+
+def _rate_fields(rate: RewardRate) -> dict[str, Any]:
+    return {
+        "id": rate.id,
+        "kind": rate.kind.value,
+        "amount_minor": rate.amount.amount_minor,
+        "currency": rate.amount.currency,
+        "language": rate.language,
+        "valid_from": rate.valid_from,
+        "valid_to": rate.valid_to,
+    }
 
 
 class RateList(msgspec.Struct, rename="camel"):

@@ -9,6 +9,8 @@ from uuid import UUID
 import msgspec
 
 from core.domain.member_notifications import (
+    MAX_DEVICE_ID_LENGTH,
+    MAX_DEVICE_NAME_LENGTH,
     DevicePlatform,
     DeviceRegistration,
     FeedPage,
@@ -16,22 +18,33 @@ from core.domain.member_notifications import (
     PushToken,
 )
 from core.domain.notifications import NotificationCategory
+from entrypoints.http.schemas.wire import NO_NUL, exactly
+
+# What ``core.domain.notifications.ensure_expo_push_token`` accepts, in printable ASCII.
+EXPO_PUSH_TOKEN = exactly("(?:ExponentPushToken|ExpoPushToken)\\[[!-Z\\\\^-~]{1,200}\\]")
+DEVICE_ID = exactly(f"[!-~]{{1,{MAX_DEVICE_ID_LENGTH}}}")
 
 Category = Literal["clip_decided", "reward_released", "payout", "badge", "moderation"]
 
 
 class PushTokenIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    """An Expo push token (``ExponentPushToken[…]``) of the caller's device."""
+    """An Expo push token (``ExponentPushToken[…]``) of the caller's device, and the app's
+    own id for this installation (``deviceId``: made once, kept on the phone; a token moves
+    to another account only when registered with the same one)."""
 
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    token: Annotated[str, msgspec.Meta(max_length=230, pattern=EXPO_PUSH_TOKEN)]
     platform: Literal["ios", "android", "web"] | None = None
-    device_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    device_name: (
+        Annotated[str, msgspec.Meta(max_length=MAX_DEVICE_NAME_LENGTH, pattern=NO_NUL)] | None
+    ) = None
+    device_id: Annotated[str, msgspec.Meta(pattern=DEVICE_ID)] | None = None
 
     def to_registration(self) -> DeviceRegistration:
         return DeviceRegistration(
             token=self.token,
             platform=DevicePlatform(self.platform) if self.platform else None,
             device_name=self.device_name,
+            device_id=self.device_id,
         )
 
 
@@ -39,6 +52,7 @@ class PushTokenOut(msgspec.Struct, rename="camel"):
     token: str
     platform: str | None
     device_name: str | None
+    device_id: str | None
     active: bool
     deactivated_reason: str | None
     created_at: datetime
@@ -50,6 +64,7 @@ class PushTokenOut(msgspec.Struct, rename="camel"):
             token=token.token,
             platform=token.platform.value if token.platform else None,
             device_name=token.device_name,
+            device_id=token.device_id,
             active=token.active,
             deactivated_reason=token.deactivated_reason,
             created_at=token.created_at,

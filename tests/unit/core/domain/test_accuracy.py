@@ -1,8 +1,6 @@
-"""Validator accuracy (Beta posterior), clamping, probation and gold answers."""
+"""Validator histories: what teaches them, probation, establishment, the legacy accuracy."""
 
 from __future__ import annotations
-
-from uuid import uuid4
 
 import pytest
 from hypothesis import given
@@ -13,20 +11,25 @@ from core.domain.accuracy import (
     MIN_ACCURACY,
     AccuracyConfig,
     ValidatorAccuracy,
+    ValidatorRecord,
     clamp_accuracy,
 )
-from core.domain.clips import ClipStatus, ClipTally, Verdict, VoteOutcome
-from core.domain.consensus import WeightedPolicy, cast_vote
+from core.domain.clips import ClipStatus, Verdict
+from core.domain.dawid_skene import ConfusionCounts, CrowdModel
 from core.errors import InvalidInput
 
 DEFAULT = AccuracyConfig()
+MODEL = CrowdModel()
 counts = st.integers(min_value=0, max_value=10_000)
+soft = st.floats(min_value=0.0, max_value=1e4)
 histories = st.builds(
     ValidatorAccuracy,
+    confusion=st.builds(ConfusionCounts, soft, soft, soft, soft),
     gold_right=counts,
     gold_wrong=counts,
     consensus_agreed=counts,
     consensus_disagreed=counts,
+    rushed_votes=counts,
 )
 accuracy_configs = st.builds(
     AccuracyConfig,
@@ -36,155 +39,129 @@ accuracy_configs = st.builds(
     probation_floor=st.floats(min_value=MIN_ACCURACY, max_value=MAX_ACCURACY),
     probation_min_gold_answers=st.integers(min_value=0, max_value=50),
 )
-answers = st.lists(st.tuples(st.booleans(), st.sampled_from(Verdict), st.sampled_from(Verdict)))
-
-
-def gold_answers(record: ValidatorAccuracy, right: int, wrong: int) -> ValidatorAccuracy:
-    for _ in range(right):
-        record = record.after_gold_answer(Verdict.VALID, Verdict.VALID)
-    for _ in range(wrong):
-        record = record.after_gold_answer(Verdict.INVALID, Verdict.VALID)
-    return record
+verdicts = st.sampled_from(Verdict)
+probabilities = st.floats(min_value=0.0, max_value=1.0)
 
 
 @given(record=histories, config=accuracy_configs)
-def test_accuracy_stays_within_clamp_for_any_counts(
+def test_the_legacy_accuracy_stays_within_its_clamp(
     record: ValidatorAccuracy, config: AccuracyConfig
 ) -> None:
-    assert MIN_ACCURACY <= record.accuracy(config) <= MAX_ACCURACY
+    assert MIN_ACCURACY <= record.legacy_accuracy(config) <= MAX_ACCURACY
 
 
-@given(history=answers, config=accuracy_configs)
-def test_accuracy_stays_within_clamp_for_any_answer_history(
-    history: list[tuple[bool, Verdict, Verdict]], config: AccuracyConfig
+@given(a=histories, b=histories, c=histories)
+def test_adding_histories_is_associative_and_commutative(
+    a: ValidatorAccuracy, b: ValidatorAccuracy, c: ValidatorAccuracy
 ) -> None:
+    assert a.plus(b).plus(c).gold_answers == a.plus(b.plus(c)).gold_answers
+    assert a.plus(b).confusion.as_tuple() == pytest.approx(b.plus(a).confusion.as_tuple())
+    assert a.plus(ValidatorAccuracy()) == a
+
+
+@given(record=histories, answer=verdicts, truth=verdicts)
+def test_a_right_gold_answer_never_lowers_the_rate_of_its_class(
+    record: ValidatorAccuracy, answer: Verdict, truth: Verdict
+) -> None:
+    before = record.reliability(MODEL)
+    after = record.after_gold_answer(answer, truth).reliability(MODEL)
+    rate = "sensitivity" if truth is Verdict.VALID else "specificity"
+    if answer is truth:
+        assert getattr(after, rate) >= getattr(before, rate)
+    else:
+        assert getattr(after, rate) <= getattr(before, rate)
+    other = "specificity" if truth is Verdict.VALID else "sensitivity"
+    assert getattr(after, other) == getattr(before, other)
+
+
+@given(answer=verdicts, q=probabilities, status=st.sampled_from(list(ClipStatus)))
+def test_a_settled_clip_adds_one_answer_split_by_its_probability(
+    answer: Verdict, q: float, status: ClipStatus
+) -> None:
+    learned = ValidatorAccuracy().after_settled_clip(answer, status, q)
+    assert learned.confusion.total == pytest.approx(1.0)
+    valid_part = learned.confusion.said_valid_on_valid + learned.confusion.said_invalid_on_valid
+    assert valid_part == pytest.approx(q)
+    decided = status.verdict is not None
+    assert learned.consensus_agreed + learned.consensus_disagreed == (1 if decided else 0)
+
+
+@given(answer=verdicts)
+def test_a_rushed_vote_counts_as_a_wrong_answer(answer: Verdict) -> None:
+    rushed = ValidatorAccuracy().after_rushed_vote(answer)
+    assert rushed.rushed_votes == 1
+    wrong = ConfusionCounts.of_answer(answer, 0.0 if answer is Verdict.VALID else 1.0)
+    assert rushed.confusion == wrong
+
+
+def test_a_newcomer_is_the_crowds_average_validator() -> None:
+    model = CrowdModel(sensitivity=0.9, specificity=0.7, valid_share=0.8)
+    assert ValidatorAccuracy().reliability(model) == model.average_validator
+    assert ValidatorAccuracy().legacy_accuracy(DEFAULT) == pytest.approx(0.8)
+
+
+def test_no_probation_before_enough_gold_answers_however_wrong() -> None:
     record = ValidatorAccuracy()
-    for is_gold, answer, truth in history:
-        if is_gold:
-            record = record.after_gold_answer(answer, truth)
-        else:
-            record = record.after_settled_clip(answer, ClipStatus.deciding(truth))
-        assert MIN_ACCURACY <= record.accuracy(config) <= MAX_ACCURACY
+    for _ in range(DEFAULT.probation_min_gold_answers - 1):
+        record = record.after_gold_answer(Verdict.VALID, Verdict.INVALID)
+    assert not record.is_due_for_probation(DEFAULT, MODEL)
+    record = record.after_gold_answer(Verdict.VALID, Verdict.INVALID)
+    assert record.is_due_for_probation(DEFAULT, MODEL)
 
 
-@given(record=histories, answer=st.sampled_from(Verdict))
-def test_a_right_answer_never_lowers_accuracy_and_a_wrong_one_never_raises_it(
-    record: ValidatorAccuracy, answer: Verdict
-) -> None:
-    before = record.accuracy(DEFAULT)
-    assert record.after_gold_answer(answer, answer).accuracy(DEFAULT) >= before
-    assert record.after_gold_answer(answer, answer.flipped()).accuracy(DEFAULT) <= before
-    decided = ClipStatus.deciding(answer)
-    assert record.after_settled_clip(answer, decided).accuracy(DEFAULT) >= before
+def test_a_coin_flipper_is_due_for_probation_within_a_reachable_sample() -> None:
+    record = ValidatorAccuracy()
+    for truth in [Verdict.VALID, Verdict.INVALID] * 6:  # says valid whatever the clip
+        record = record.after_gold_answer(Verdict.VALID, truth)
+    assert record.is_due_for_probation(DEFAULT, MODEL)
+
+
+def test_an_honest_validator_is_not_due_for_probation_and_recovery_is_possible() -> None:
+    record = ValidatorAccuracy()
+    for truth in [Verdict.VALID, Verdict.INVALID] * 5:
+        record = record.after_gold_answer(truth, truth)
+    assert not record.is_due_for_probation(DEFAULT, MODEL)
+    for _ in range(10):
+        record = record.after_gold_answer(Verdict.VALID, Verdict.INVALID)
+    assert record.is_due_for_probation(DEFAULT, MODEL)
+    for _ in range(30):
+        record = record.after_gold_answer(Verdict.INVALID, Verdict.INVALID)
+    assert not record.is_due_for_probation(DEFAULT, MODEL)
+
+
+def test_established_after_enough_gold_answers() -> None:
+    record = ValidatorAccuracy()
+    for _ in range(DEFAULT.established_gold_answers):
+        assert not record.is_established(DEFAULT)
+        record = record.after_gold_answer(Verdict.VALID, Verdict.VALID)
+    assert record.is_established(DEFAULT)
+
+
+def test_the_standing_reads_the_stored_probation_not_a_live_one() -> None:
+    record = ValidatorRecord(history=ValidatorAccuracy(), on_probation=True)
+    standing = record.standing(DEFAULT, MODEL)
+    assert standing.on_probation
+    assert standing.reliability == MODEL.average_validator
+    assert not standing.established
 
 
 def test_clamp() -> None:
     assert clamp_accuracy(0.1) == MIN_ACCURACY
     assert clamp_accuracy(1.0) == MAX_ACCURACY
-    assert clamp_accuracy(0.7) == 0.7
-
-
-def test_newcomer_is_trusted_at_the_prior_mean() -> None:
-    assert ValidatorAccuracy().accuracy(DEFAULT) == pytest.approx(0.8)
-    assert ValidatorAccuracy().posterior(DEFAULT) == (4.0, 1.0)
-
-
-def test_consensus_agreement_counts_as_a_weighted_answer() -> None:
-    record = ValidatorAccuracy().after_settled_clip(Verdict.INVALID, ClipStatus.ACCEPTED)
-    assert record.posterior(DEFAULT) == (4.0, 1.5)
-    assert record.gold_answers == 0
-
-
-@pytest.mark.parametrize("status", [ClipStatus.PENDING, ClipStatus.DISPUTED])
-def test_undecided_clips_teach_nothing(status: ClipStatus) -> None:
-    record = ValidatorAccuracy()
-    assert record.after_settled_clip(Verdict.VALID, status) is record
-
-
-# --- probation -------------------------------------------------------------------------
-
-
-def test_no_probation_before_enough_gold_answers_however_wrong() -> None:
-    record = gold_answers(ValidatorAccuracy(), right=0, wrong=19)
-    assert record.accuracy(DEFAULT) == MIN_ACCURACY
-    assert not record.is_on_probation(DEFAULT)
-    assert gold_answers(record, right=0, wrong=1).is_on_probation(DEFAULT)
-
-
-def test_spammer_goes_on_probation_after_twenty_gold_answers() -> None:
-    spammer = gold_answers(ValidatorAccuracy(), right=10, wrong=10)
-    assert spammer.accuracy(DEFAULT) == pytest.approx(14 / 25)
-    assert spammer.standing(DEFAULT).on_probation
-
-
-def test_honest_validator_is_not_on_probation() -> None:
-    honest = gold_answers(ValidatorAccuracy(), right=18, wrong=2)
-    assert not honest.is_on_probation(DEFAULT)
-
-
-def test_probation_ends_when_accuracy_recovers() -> None:
-    record = gold_answers(ValidatorAccuracy(), right=10, wrong=10)
-    steps = 0
-    while record.is_on_probation(DEFAULT):
-        record = gold_answers(record, right=1, wrong=0)
-        steps += 1
-    assert record.accuracy(DEFAULT) >= DEFAULT.probation_floor
-    assert steps == 12  # (14 + k) / (25 + k) ≥ 0.7 first holds at k = 12
-
-
-def test_consensus_agreement_also_helps_recovery() -> None:
-    record = gold_answers(ValidatorAccuracy(), right=10, wrong=10)
-    for _ in range(40):
-        record = record.after_settled_clip(Verdict.VALID, ClipStatus.ACCEPTED)
-    assert not record.is_on_probation(DEFAULT)
-
-
-@given(record=histories, config=accuracy_configs)
-def test_probation_is_exactly_low_accuracy_after_enough_gold(
-    record: ValidatorAccuracy, config: AccuracyConfig
-) -> None:
-    expected = (
-        record.gold_answers >= config.probation_min_gold_answers
-        and record.accuracy(config) < config.probation_floor
-    )
-    assert record.is_on_probation(config) is expected
-    assert record.standing(config).on_probation is expected
-
-
-def test_standing_is_snapshotted_into_the_vote() -> None:
-    validator = uuid4()
-    vote = gold_answers(ValidatorAccuracy(), 1, 0).standing(DEFAULT).vote(validator, Verdict.VALID)
-    assert (vote.validator_id, vote.verdict, vote.on_probation) == (validator, Verdict.VALID, False)
-    assert vote.accuracy == pytest.approx(5 / 6)
-
-
-# --- gold clips ------------------------------------------------------------------------
-
-
-@given(record=histories, gold=st.sampled_from(Verdict), answer=st.sampled_from(Verdict))
-def test_gold_answer_scores_validator_and_leaves_clip_alone(
-    record: ValidatorAccuracy, gold: Verdict, answer: Verdict
-) -> None:
-    clip = ClipTally.gold(gold)
-    vote = record.standing(DEFAULT).vote(uuid4(), answer)
-    result = cast_vote(clip, vote, WeightedPolicy())
-    assert result.tally == clip
-    assert result.outcome is VoteOutcome.GOLD
-    scored = record.after_gold_answer(answer, clip.status.verdict or gold)
-    assert scored.gold_answers == record.gold_answers + 1
-    assert scored.gold_right == record.gold_right + (answer is gold)
+    assert clamp_accuracy(0.75) == 0.75
 
 
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"prior_alpha": 0},
-        {"prior_beta": -1},
+        {"prior_alpha": 0.0},
+        {"prior_beta": -1.0},
         {"consensus_weight": 1.5},
-        {"probation_floor": 0.3},
+        {"probation_floor": 0.4},
         {"probation_min_gold_answers": -1},
+        {"established_gold_answers": -1},
     ],
 )
 def test_invalid_config_is_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(InvalidInput):
-        AccuracyConfig(**kwargs)
+        AccuracyConfig(**kwargs)  # type: ignore[arg-type]

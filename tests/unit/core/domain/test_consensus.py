@@ -1,21 +1,25 @@
-"""Consensus rules: Common Voice's majority, weighted log-odds, cap, late votes, distance."""
+"""Consensus rules: Common Voice's majority, Dawid–Skene and legacy weighted log-odds, the
+sybil guard, the cap, late votes, gold, distance to a decision."""
 
 from __future__ import annotations
 
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from core.domain.accuracy import ValidatorStanding
 from core.domain.clips import ClipStatus, ClipTally, Verdict, Vote, VoteOutcome
 from core.domain.consensus import (
     ConsensusConfig,
     ConsensusPolicy,
+    DawidSkenePolicy,
     MajorityPolicy,
     PolicyName,
     WeightedPolicy,
@@ -25,36 +29,46 @@ from core.domain.consensus import (
     policy_named,
     vote_log_odds,
 )
+from core.domain.dawid_skene import MAX_EVIDENCE, CrowdModel, Reliability
 from core.errors import Conflict, InvalidInput
 
-NEWCOMER = 0.8  # Beta(4, 1) prior mean
-TRUSTED = 5 / 6  # a newcomer after one right gold answer
+NEWCOMER_EVIDENCE = math.log(0.8 / 0.2)  # the default crowd's average validator
+MODEL = CrowdModel()
 
 verdicts = st.sampled_from(Verdict)
-accuracies = st.floats(min_value=0.0, max_value=1.0)
-votes = st.builds(
-    Vote,
-    validator_id=st.uuids(),
-    verdict=verdicts,
-    accuracy=accuracies,
-    on_probation=st.integers(min_value=0, max_value=5).map(lambda n: n == 0),
-)
-vote_sequences = st.lists(votes, max_size=12)
+strengths = st.floats(min_value=0.0, max_value=MAX_EVIDENCE)
+
+
+@st.composite
+def votes(draw: st.DrawFn) -> Vote:
+    verdict = draw(verdicts)
+    strength = draw(strengths)
+    return Vote(
+        uuid4(),
+        verdict,
+        strength if verdict is Verdict.VALID else -strength,
+        on_probation=draw(st.integers(min_value=0, max_value=5).map(lambda n: n == 0)),
+        established=draw(st.booleans()),
+    )
+
+
+vote_sequences = st.lists(votes(), max_size=12)
+priors = st.floats(min_value=-3.0, max_value=3.0)
 
 
 @st.composite
 def configs(draw: st.DrawFn) -> ConsensusConfig:
     accept = draw(st.floats(min_value=0.55, max_value=0.999))
     reject = draw(st.floats(min_value=0.001, max_value=0.45))
-    prior = draw(st.floats(min_value=reject + 0.01, max_value=accept - 0.01))
     min_votes = draw(st.integers(min_value=1, max_value=3))
     cap = draw(st.integers(min_value=min_votes, max_value=7))
     return ConsensusConfig(
         accept_threshold=accept,
         reject_threshold=reject,
-        prior_valid=prior,
         min_votes=min_votes,
         vote_cap=cap,
+        dispute_band=draw(st.sampled_from([0.0, 0.1, 0.3])),
+        require_established=draw(st.booleans()),
     )
 
 
@@ -63,26 +77,39 @@ def policies(draw: st.DrawFn) -> ConsensusPolicy:
     return policy_named(draw(st.sampled_from(PolicyName)), draw(configs()))
 
 
-def vote(verdict: Verdict, accuracy: float = NEWCOMER, *, on_probation: bool = False) -> Vote:
-    return Vote(uuid4(), verdict, accuracy, on_probation)
+def vote(
+    verdict: Verdict,
+    strength: float = NEWCOMER_EVIDENCE,
+    *,
+    on_probation: bool = False,
+    established: bool = True,
+) -> Vote:
+    evidence = strength if verdict is Verdict.VALID else -strength
+    return Vote(uuid4(), verdict, evidence, on_probation, established)
 
 
 def replay(
-    policy: ConsensusPolicy, sequence: Sequence[Vote], tally: ClipTally | None = None
+    policy: ConsensusPolicy,
+    sequence: Sequence[Vote],
+    tally: ClipTally | None = None,
+    prior: float = 0.0,
 ) -> list[tuple[ClipTally, VoteOutcome]]:
     """Cast every vote in order; the tally and outcome after each."""
     current = tally or ClipTally()
     history = []
     for each in sequence:
-        result = cast_vote(current, each, policy)
+        result = cast_vote(current, each, policy, prior)
         current = result.tally
         history.append((current, result.outcome))
     return history
 
 
-def final(policy: ConsensusPolicy, sequence: Sequence[Vote]) -> ClipTally:
-    history = replay(policy, sequence)
+def final(policy: ConsensusPolicy, sequence: Sequence[Vote], prior: float = 0.0) -> ClipTally:
+    history = replay(policy, sequence, prior=prior)
     return history[-1][0] if history else ClipTally()
+
+
+OPEN = ConsensusConfig(require_established=False)
 
 
 # --- majority: Common Voice ------------------------------------------------------------
@@ -111,7 +138,7 @@ def common_voice_reference(sequence: Sequence[Vote], cap: int) -> list[ClipStatu
 
 @given(sequence=vote_sequences, cap=st.integers(min_value=2, max_value=8))
 def test_majority_reproduces_common_voice_on_every_sequence(sequence: list[Vote], cap: int) -> None:
-    policy = MajorityPolicy(ConsensusConfig(vote_cap=cap))
+    policy = MajorityPolicy(replace(OPEN, vote_cap=cap))
     statuses = [tally.status for tally, _ in replay(policy, sequence)]
     assert statuses == common_voice_reference(sequence, cap)
 
@@ -120,7 +147,7 @@ def test_majority_reproduces_common_voice_on_every_sequence(sequence: list[Vote]
 def test_majority_matches_common_voice_on_all_short_sequences(length: int) -> None:
     policy = MajorityPolicy()
     for combo in itertools.product(Verdict, repeat=length):
-        sequence = [vote(v, accuracy=0.5) for v in combo]
+        sequence = [vote(v, strength=0.0) for v in combo]
         statuses = [tally.status for tally, _ in replay(policy, sequence)]
         assert statuses == common_voice_reference(sequence, cap=5), combo
 
@@ -134,39 +161,39 @@ def test_majority_with_odd_cap_always_decides() -> None:
         }
 
 
-# --- weighted: log-odds ----------------------------------------------------------------
+# --- evidence policies: dawid_skene and weighted ----------------------------------------
 
 
-@given(
-    sequence=vote_sequences,
-    config=configs(),
-    verdict=verdicts,
-    accuracy=st.floats(min_value=0.0, max_value=0.5),
-)
-def test_weighted_coin_flipper_changes_nothing(
-    sequence: list[Vote], config: ConsensusConfig, verdict: Verdict, accuracy: float
+def _evidence_policies(config: ConsensusConfig) -> list[ConsensusPolicy]:
+    return [DawidSkenePolicy(config), WeightedPolicy(config)]
+
+
+@given(sequence=vote_sequences, config=configs(), verdict=verdicts, prior=priors)
+def test_a_vote_without_evidence_changes_nothing(
+    sequence: list[Vote], config: ConsensusConfig, verdict: Verdict, prior: float
 ) -> None:
-    policy = WeightedPolicy(config)
-    before = final(policy, sequence)
-    result = cast_vote(before, vote(verdict, accuracy), policy)
-    assert result.tally == before
-    assert result.outcome in {VoteOutcome.IGNORED_WEIGHTLESS, VoteOutcome.LATE}
+    for policy in _evidence_policies(config):
+        before = final(policy, sequence, prior)
+        result = cast_vote(before, vote(verdict, 0.0), policy, prior)
+        assert result.tally == before
+        assert result.outcome in {VoteOutcome.IGNORED_WEIGHTLESS, VoteOutcome.LATE}
 
 
-@given(sequence=vote_sequences, config=configs(), accuracy=accuracies)
-def test_weighted_valid_vote_never_lowers_probability_valid(
-    sequence: list[Vote], config: ConsensusConfig, accuracy: float
+@given(sequence=vote_sequences, config=configs(), strength=strengths, prior=priors)
+def test_a_valid_vote_never_lowers_the_log_odds(
+    sequence: list[Vote], config: ConsensusConfig, strength: float, prior: float
 ) -> None:
-    policy = WeightedPolicy(config)
-    before = final(policy, sequence)
-    valid_after = cast_vote(before, vote(Verdict.VALID, accuracy), policy).tally
-    invalid_after = cast_vote(before, vote(Verdict.INVALID, accuracy), policy).tally
-    assert policy.probability_valid(valid_after) >= policy.probability_valid(before)
-    assert policy.probability_valid(invalid_after) <= policy.probability_valid(before)
+    for policy in _evidence_policies(config):
+        before = final(policy, sequence, prior)
+        if before.status.is_settled or before.counted_votes == 0:
+            continue  # a settled clip does not move; an empty one has no prior yet
+        valid_after = cast_vote(before, vote(Verdict.VALID, strength), policy, prior).tally
+        invalid_after = cast_vote(before, vote(Verdict.INVALID, strength), policy, prior).tally
+        assert valid_after.log_odds >= before.log_odds >= invalid_after.log_odds
 
 
 def _flipped(sequence: Sequence[Vote]) -> list[Vote]:
-    return [Vote(v.validator_id, v.verdict.flipped(), v.accuracy, v.on_probation) for v in sequence]
+    return [replace(v, verdict=v.verdict.flipped(), evidence=-v.evidence) for v in sequence]
 
 
 MIRROR = {
@@ -182,30 +209,44 @@ MIRROR = {
     name=st.sampled_from(PolicyName),
     confidence=st.floats(min_value=0.55, max_value=0.999),
     cap=st.integers(min_value=2, max_value=7),
+    prior=priors,
+    guarded=st.booleans(),
 )
 def test_flipping_every_verdict_flips_the_decision(
-    sequence: list[Vote], name: PolicyName, confidence: float, cap: int
+    sequence: list[Vote],
+    name: PolicyName,
+    confidence: float,
+    cap: int,
+    prior: float,
+    guarded: bool,
 ) -> None:
     config = ConsensusConfig(
-        accept_threshold=confidence, reject_threshold=1.0 - confidence, vote_cap=cap
+        accept_threshold=confidence,
+        reject_threshold=1.0 - confidence,
+        vote_cap=cap,
+        require_established=guarded,
     )
     policy = policy_named(name, config)
-    history = replay(policy, sequence)
+    if name is PolicyName.WEIGHTED:
+        prior = 0.0  # its prior is configuration: ½ here
+    history = replay(policy, sequence, prior=prior)
     # Exactly on a threshold, rounding in logit(t) vs logit(1 − t) could break the mirror.
     for tally, _ in history:
         for threshold in (config.accept_log_odds, config.reject_log_odds):
-            assume(abs(abs(tally.log_odds_sum) - abs(threshold)) > 1e-9)
-    mirrored = replay(policy, _flipped(sequence))
+            assume(abs(abs(tally.log_odds) - abs(threshold)) > 1e-9)
+    mirrored = replay(policy, _flipped(sequence), prior=-prior)
     assert [MIRROR[t.status] for t, _ in history] == [t.status for t, _ in mirrored]
 
 
-# --- both: finality, cap, late votes, gold, probation ----------------------------------
+# --- every policy: finality, cap, late votes, gold, probation, the sybil guard -----------
 
 
-@given(policy=policies(), sequence=vote_sequences)
-def test_a_settled_clip_never_changes_status(policy: ConsensusPolicy, sequence: list[Vote]) -> None:
+@given(policy=policies(), sequence=vote_sequences, prior=priors)
+def test_a_settled_clip_never_changes(
+    policy: ConsensusPolicy, sequence: list[Vote], prior: float
+) -> None:
     settled: ClipTally | None = None
-    for tally, outcome in replay(policy, sequence):
+    for tally, outcome in replay(policy, sequence, prior=prior):
         if settled is not None:
             assert tally == settled
             assert outcome is VoteOutcome.LATE
@@ -214,40 +255,67 @@ def test_a_settled_clip_never_changes_status(policy: ConsensusPolicy, sequence: 
 
 
 @given(policy=policies(), sequence=vote_sequences)
-def test_vote_cap_ends_in_a_decision_or_dispute(
+def test_the_vote_cap_always_settles_the_clip(
     policy: ConsensusPolicy, sequence: list[Vote]
 ) -> None:
-    history = replay(policy, sequence)
     counted = 0
-    for tally, outcome in history:
+    for tally, outcome in replay(policy, sequence):
         counted += outcome is VoteOutcome.COUNTED
         assert tally.counted_votes == counted <= policy.config.vote_cap
         if counted == policy.config.vote_cap:
             assert tally.status.is_settled
 
 
-def test_undecided_weighted_clip_at_cap_is_disputed() -> None:
-    policy = WeightedPolicy(ConsensusConfig(vote_cap=4))
+@given(policy=policies(), sequence=vote_sequences)
+def test_nothing_is_decided_without_an_established_vote_when_required(
+    policy: ConsensusPolicy, sequence: list[Vote]
+) -> None:
+    assume(policy.config.require_established)
+    tally = final(policy, [replace(v, established=False) for v in sequence])
+    assert tally.status in {ClipStatus.PENDING, ClipStatus.DISPUTED}
+
+
+def test_dawid_skene_labels_by_the_sign_at_the_cap() -> None:
+    policy = DawidSkenePolicy(ConsensusConfig(accept_threshold=0.99, reject_threshold=0.01))
+    leaning = [vote(Verdict.VALID, 1.0), vote(Verdict.INVALID, 0.5)] * 2 + [vote(Verdict.VALID)]
+    assert final(policy, leaning).status is ClipStatus.ACCEPTED
+    assert final(policy, _flipped(leaning)).status is ClipStatus.REJECTED
+
+
+def test_dawid_skene_disputes_only_inside_the_band() -> None:
+    close = [vote(Verdict.VALID, 1.0), vote(Verdict.INVALID, 0.9)] * 2 + [vote(Verdict.VALID, 0.1)]
+    banded = DawidSkenePolicy(
+        ConsensusConfig(accept_threshold=0.99, reject_threshold=0.01, dispute_band=0.1)
+    )
+    assert final(banded, close).status is ClipStatus.DISPUTED
+    open_band = DawidSkenePolicy(ConsensusConfig(accept_threshold=0.99, reject_threshold=0.01))
+    assert final(open_band, close).status is ClipStatus.ACCEPTED
+
+
+def test_an_undecided_weighted_clip_at_the_cap_is_disputed() -> None:
     sequence = [vote(Verdict.VALID), vote(Verdict.INVALID)] * 2
-    assert final(policy, sequence).status is ClipStatus.DISPUTED
+    assert final(WeightedPolicy(ConsensusConfig(vote_cap=4)), sequence).status is (
+        ClipStatus.DISPUTED
+    )
 
 
-@given(policy=policies(), sequence=vote_sequences, late=votes)
+def test_without_an_established_vote_majority_disputes_at_the_cap() -> None:
+    sequence = [vote(Verdict.VALID, established=False)] * 5
+    assert final(MajorityPolicy(), sequence).status is ClipStatus.DISPUTED
+
+
+@given(policy=policies(), sequence=vote_sequences, late=votes())
 def test_late_vote_changes_nothing(
     policy: ConsensusPolicy, sequence: list[Vote], late: Vote
 ) -> None:
     tally = final(policy, sequence)
     assume(tally.status.is_settled)
     result = cast_vote(tally, late, policy)
-    assert (result.tally, result.outcome, result.settled_now) == (
-        tally,
-        VoteOutcome.LATE,
-        False,
-    )
+    assert (result.tally, result.outcome, result.settled_now) == (tally, VoteOutcome.LATE, False)
 
 
 @given(policy=policies(), gold=verdicts, sequence=vote_sequences)
-def test_gold_clips_never_change_status(
+def test_gold_clips_never_change(
     policy: ConsensusPolicy, gold: Verdict, sequence: list[Vote]
 ) -> None:
     tally = ClipTally.gold(gold)
@@ -261,7 +329,7 @@ def test_gold_clips_never_change_status(
 def test_gold_keeps_a_decision_and_decides_the_undecided(
     status: ClipStatus, verdict: Verdict
 ) -> None:
-    tally = ClipTally(status=status)
+    tally = ClipTally(status=status, valid_votes=2, log_odds_sum=2.0)
     if status.verdict is not None and status.verdict is not verdict:
         with pytest.raises(Conflict):
             tally.as_gold(verdict)
@@ -269,14 +337,15 @@ def test_gold_keeps_a_decision_and_decides_the_undecided(
     gold = tally.as_gold(verdict)
     assert gold.is_gold
     assert gold.status is ClipStatus.deciding(verdict)
+    assert gold.counted_votes == 0  # the shadow tally starts over
 
 
-@given(policy=policies(), sequence=vote_sequences, verdict=verdicts, accuracy=accuracies)
+@given(policy=policies(), sequence=vote_sequences, verdict=verdicts, strength=strengths)
 def test_probation_votes_weigh_nothing(
-    policy: ConsensusPolicy, sequence: list[Vote], verdict: Verdict, accuracy: float
+    policy: ConsensusPolicy, sequence: list[Vote], verdict: Verdict, strength: float
 ) -> None:
     tally = final(policy, sequence)
-    result = cast_vote(tally, vote(verdict, accuracy, on_probation=True), policy)
+    result = cast_vote(tally, vote(verdict, strength, on_probation=True), policy)
     assert result.tally == tally
     assert result.outcome in {VoteOutcome.IGNORED_PROBATION, VoteOutcome.LATE}
 
@@ -294,69 +363,80 @@ def test_settled_now_marks_exactly_the_settling_vote(
         tally = result.tally
 
 
-# --- weighted: the business examples ---------------------------------------------------
+def test_the_prior_is_fixed_at_the_first_counted_vote() -> None:
+    policy = DawidSkenePolicy()
+    first = cast_vote(ClipTally(), vote(Verdict.VALID), policy, prior_log_odds=1.0).tally
+    second = cast_vote(first, vote(Verdict.INVALID), policy, prior_log_odds=-2.0).tally
+    assert second.prior_log_odds == 1.0
+    ignored = cast_vote(ClipTally(), vote(Verdict.VALID, 0.0), policy, prior_log_odds=1.0)
+    assert ignored.tally.prior_log_odds == 0.0
 
 
-def test_two_trusted_validators_decide_but_two_newcomers_need_a_third() -> None:
-    policy = WeightedPolicy()
-    assert final(policy, [vote(Verdict.VALID, TRUSTED)] * 2).status is ClipStatus.ACCEPTED
-    two = final(policy, [vote(Verdict.INVALID, NEWCOMER)] * 2)
-    assert two.status is ClipStatus.PENDING
-    assert final(policy, [vote(Verdict.INVALID, NEWCOMER)] * 3).status is ClipStatus.REJECTED
+# --- the business examples ---------------------------------------------------------------
 
 
-def test_one_very_accurate_vote_is_not_enough() -> None:
-    tally = final(WeightedPolicy(), [vote(Verdict.VALID, 0.99)])
-    assert tally.status is ClipStatus.PENDING
-    assert WeightedPolicy().probability_valid(tally) > 0.95
+def _standing(sensitivity: float, specificity: float, *, established: bool = True) -> Any:
+    return ValidatorStanding(
+        reliability=Reliability(sensitivity, specificity),
+        accuracy=(sensitivity + specificity) / 2,
+        on_probation=False,
+        established=established,
+        gold_answers=10,
+    )
 
 
-def test_accuracy_is_clamped_in_vote_weight() -> None:
+def test_two_average_validators_decide_under_dawid_skene() -> None:
+    policy = DawidSkenePolicy()
+    average = _standing(0.8, 0.8)
+    valid = Vote(uuid4(), Verdict.VALID, policy.evidence(Verdict.VALID, average))
+    assert final(policy, [valid, valid]).status is ClipStatus.ACCEPTED
+
+
+def test_an_always_valid_voter_moves_nothing_under_dawid_skene() -> None:
+    always_valid = _standing(0.95, 0.05)  # says valid 95 % of the time, whatever the clip
+    assert DawidSkenePolicy().evidence(Verdict.VALID, always_valid) == 0.0
+    assert DawidSkenePolicy().evidence(Verdict.INVALID, always_valid) == 0.0
+    mostly_valid = _standing(0.97, 0.3)  # an invalid answer from such a voter means a lot
+    assert DawidSkenePolicy().evidence(Verdict.INVALID, mostly_valid) < -2.0
+
+
+def test_legacy_weighted_accuracy_is_clamped_in_vote_weight() -> None:
     assert vote_log_odds(0.2) == 0.0
     assert vote_log_odds(1.0) == pytest.approx(math.log(99))
-
-
-def test_prior_shifts_the_log_odds() -> None:
     policy = WeightedPolicy(ConsensusConfig(prior_valid=0.8))
-    assert policy.log_odds(ClipTally()) == pytest.approx(logit(0.8))
-    two = final(policy, [vote(Verdict.VALID, NEWCOMER)] * 2)
-    assert two.status is ClipStatus.ACCEPTED
+    assert policy.prior_log_odds(MODEL) == pytest.approx(logit(0.8))
 
 
 # --- distance to decision --------------------------------------------------------------
 
 
-def _reference_vote(policy: ConsensusPolicy, verdict: Verdict) -> Vote:
-    accuracy = policy.config.reference_accuracy if policy.name is PolicyName.WEIGHTED else 0.5
-    return Vote(UUID(int=0), verdict, accuracy)
-
-
 @given(policy=policies(), sequence=vote_sequences)
-def test_distance_to_decision_is_the_fewest_votes_that_settle(
+def test_distance_to_decision_is_the_fewest_typical_votes_that_settle(
     policy: ConsensusPolicy, sequence: list[Vote]
 ) -> None:
-    tally = final(policy, sequence)
-    distance = distance_to_decision(tally, policy)
+    prior = policy.prior_log_odds(MODEL)
+    tally = final(policy, sequence, prior)
+    distance = distance_to_decision(tally, policy, MODEL)
     assert 0 <= distance <= policy.config.vote_cap
     assert (distance == 0) == tally.status.is_settled
     if distance == 0:
         return
     settles = []
     for verdict in Verdict:
-        after = replay(policy, [_reference_vote(policy, verdict)] * distance, tally)
+        typical = policy.reference_vote(verdict, MODEL)
+        after = replay(policy, [typical] * distance, tally, prior)
         assert not any(t.status.is_settled for t, _ in after[:-1])
         settles.append(after[-1][0].status.is_settled)
     assert any(settles)
 
 
 def test_distance_shrinks_as_agreeing_votes_arrive() -> None:
-    policy = WeightedPolicy()
-    distances = [
-        distance_to_decision(tally, policy)
-        for tally, _ in replay(policy, [vote(Verdict.VALID, NEWCOMER)] * 3)
-    ]
-    assert [distance_to_decision(ClipTally(), policy), *distances] == [3, 2, 1, 0]
-    assert distance_to_decision(ClipTally(), MajorityPolicy()) == 2
+    policy = WeightedPolicy(ConsensusConfig(accept_threshold=0.95, reject_threshold=0.05))
+    sequence = [vote(Verdict.VALID, vote_log_odds(0.8))] * 3
+    distances = [distance_to_decision(t, policy, MODEL) for t, _ in replay(policy, sequence)]
+    assert [distance_to_decision(ClipTally(), policy, MODEL), *distances] == [3, 2, 1, 0]
+    assert distance_to_decision(ClipTally(), MajorityPolicy(), MODEL) == 2
+    assert distance_to_decision(ClipTally(), DawidSkenePolicy(), MODEL) == 2
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -365,6 +445,7 @@ def test_distance_shrinks_as_agreeing_votes_arrive() -> None:
 def test_policies_are_chosen_by_name() -> None:
     assert isinstance(policy_named("majority"), MajorityPolicy)
     assert isinstance(policy_named(PolicyName.WEIGHTED), WeightedPolicy)
+    assert isinstance(policy_named("dawid_skene"), DawidSkenePolicy)
     with pytest.raises(InvalidInput):
         policy_named("unanimity")
 
@@ -374,10 +455,12 @@ def test_policies_are_chosen_by_name() -> None:
     [
         {"accept_threshold": 0.4},
         {"reject_threshold": 0.0},
+        {"reject_threshold": 0.5},
         {"prior_valid": 0.97},
         {"min_votes": 0},
         {"vote_cap": 1},
         {"reference_accuracy": 0.5},
+        {"dispute_band": 0.5},
     ],
 )
 def test_invalid_config_is_refused(kwargs: dict[str, Any]) -> None:
@@ -385,6 +468,8 @@ def test_invalid_config_is_refused(kwargs: dict[str, Any]) -> None:
         ConsensusConfig(**kwargs)
 
 
-def test_vote_accuracy_must_be_a_probability() -> None:
+def test_a_vote_cannot_carry_evidence_against_its_own_verdict() -> None:
     with pytest.raises(InvalidInput):
-        vote(Verdict.VALID, 1.5)
+        Vote(uuid4(), Verdict.VALID, -1.0)
+    with pytest.raises(InvalidInput):
+        Vote(uuid4(), Verdict.INVALID, 1.0)

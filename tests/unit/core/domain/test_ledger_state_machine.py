@@ -35,6 +35,7 @@ from core.domain.ledger import (
     UnknownTransaction,
     payout_failed,
     payout_held,
+    payout_reversed,
     payout_settled,
     release_reference,
     reward_earned,
@@ -185,13 +186,19 @@ def test_builders_refuse_non_positive_amounts() -> None:
 def test_each_flow_moves_from_its_source_to_its_destination() -> None:
     earning = earn(1)
     hold = payout_hold_of(earning)
+    settled = payout_settled(
+        transaction_id=UUID(int=4), payout_id=PAYOUT, hold=hold, occurred_at=T0
+    )
     built = [
         earning,
         reward_released(transaction_id=UUID(int=2), earning=earning, occurred_at=T0),
         reward_reversed(transaction_id=UUID(int=3), earning=earning, occurred_at=T0),
         hold,
-        payout_settled(transaction_id=UUID(int=4), payout_id=PAYOUT, hold=hold, occurred_at=T0),
+        settled,
         payout_failed(transaction_id=UUID(int=5), payout_id=PAYOUT, hold=hold, occurred_at=T0),
+        payout_reversed(
+            transaction_id=UUID(int=6), payout_id=PAYOUT, settlement=settled, occurred_at=T0
+        ),
     ]
     assert {tx.kind for tx in built} == set(FLOWS)
     for tx in built:

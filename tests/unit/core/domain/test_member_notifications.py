@@ -27,6 +27,7 @@ from core.domain.member_notifications import (
     check_page_size,
     devices_to_retire,
     draft_for_event,
+    may_take_over,
     receipt_updates,
     register_device,
     ticket_outcomes,
@@ -46,6 +47,7 @@ from core.errors import InvalidInput
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MEMBER = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
+OTHER_MEMBER = uuid.UUID("00000000-0000-4000-8000-0000000000bb")
 
 
 def event(name: str, **payload: object) -> DomainEvent:
@@ -111,6 +113,8 @@ def test_every_category_is_enabled_unless_switched_off() -> None:
          NotificationCategory.CLIP_DECIDED, "Clip not accepted"),
         ("reward.released", {"profileId": str(MEMBER), "amountMinor": 12345, "currency": "NGN"},
          NotificationCategory.REWARD_RELEASED, "Reward released"),
+        ("payout.requested", {"profileId": str(MEMBER), "payoutId": "p1", "amountMinor": 50000,
+                              "currency": "NGN"}, NotificationCategory.PAYOUT, "Payout requested"),
         ("payout.paid", {"profileId": str(MEMBER), "payoutId": "p1"}, NotificationCategory.PAYOUT,
          "Payout sent"),
         ("payout.failed", {"profileId": str(MEMBER)}, NotificationCategory.PAYOUT,
@@ -134,6 +138,20 @@ def test_each_notifying_event_makes_a_draft_for_its_member(
     assert len(draft.body) <= MAX_BODY_LENGTH
 
 
+def test_moderation_decisions_carry_the_reason_code() -> None:
+    draft = draft_for_event(
+        event("moderation.decided", profileId=str(MEMBER), action="remove", targetType="clip",
+              targetId="c1", reason="noise_or_silence")
+    )  # fmt: skip
+    assert draft is not None
+    assert draft.data["reason"] == "noise_or_silence"
+    assert "noise or silence" in draft.body
+    odd = draft_for_event(event("moderation.decided", profileId=str(MEMBER), action="hide",
+                                reason="<script>"))  # fmt: skip
+    assert odd is not None
+    assert "reason" not in odd.data
+
+
 def test_reward_text_shows_the_amount() -> None:
     draft = draft_for_event(
         event("reward.released", profileId=str(MEMBER), amountMinor=12345, currency="ngn")
@@ -147,8 +165,8 @@ def test_events_that_notify_nobody_and_malformed_ones() -> None:
     with pytest.raises(PermanentFailure) as malformed:
         draft_for_event(event("payout.paid", profileId="not-a-uuid"))
     assert malformed.value.code == "malformed_event"
-    assert {"clip.decided", "reward.released", "payout.paid", "payout.failed", "badge.awarded",
-            "moderation.decided"} == NOTIFYING_EVENTS  # fmt: skip
+    assert {"clip.decided", "reward.released", "payout.requested", "payout.paid",
+            "payout.failed", "badge.awarded", "moderation.decided"} == NOTIFYING_EVENTS  # fmt: skip
 
 
 def claimed(token: str, attempts: int = 1, ident: int = 1) -> ClaimedDelivery:
@@ -235,3 +253,27 @@ def test_facts_need_a_known_event_and_a_profile() -> None:
     assert fact.distinct_id == MEMBER
     assert len(ANALYTICS_EVENTS) == len(AnalyticsEvent)
     assert snake_case("durationMs") == "duration_ms"
+
+
+@given(
+    owner=st.sampled_from([MEMBER, OTHER_MEMBER]),
+    registered_device=st.none() | st.sampled_from(["a", "b"]),
+    offered_device=st.none() | st.sampled_from(["a", "b"]),
+)
+def test_only_the_owner_or_the_same_installation_takes_a_token(
+    owner, registered_device, offered_device
+):
+    registered = register_device(
+        DeviceRegistration("ExpoPushToken[x]", device_id=registered_device), owner, NOW
+    )
+    offered = register_device(
+        DeviceRegistration("ExpoPushToken[x]", device_id=offered_device), MEMBER, NOW
+    )
+    same_installation = registered_device is not None and registered_device == offered_device
+    assert may_take_over(registered, offered) is (owner == MEMBER or same_installation)
+
+
+def test_device_ids_are_checked():
+    for bad in ("", "x" * 201, "tab\there"):
+        with pytest.raises(InvalidInput):
+            register_device(DeviceRegistration("ExpoPushToken[a]", device_id=bad), MEMBER, NOW)

@@ -9,7 +9,13 @@ from core.domain.validation import ValidationRules
 from core.errors import InvalidInput
 from core.use_cases.clips import ClipUpload, SubmitClip
 from tests.fake_clips import FakeAudioInspector, InMemoryBlobStore, fake_audio
-from tests.fakes import FakeUnitOfWork, FixedClock, InMemoryStore, SequentialIds
+from tests.fakes import (
+    FakeTextScreener,
+    FakeUnitOfWork,
+    FixedClock,
+    InMemoryStore,
+    SequentialIds,
+)
 
 
 @pytest.fixture
@@ -22,6 +28,7 @@ def world():
         clock=clock,
         ids=SequentialIds(),
         rules=ValidationRules(),
+        screener=FakeTextScreener(),
     )
     member = Profile.new(uuid.uuid4(), clock.now())
     store.profiles[member.id] = member

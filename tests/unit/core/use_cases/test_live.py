@@ -49,6 +49,7 @@ from core.use_cases.live import (
 )
 from tests.fakes import (
     FakeLiveVideo,
+    FakeTextScreener,
     FakeUnitOfWork,
     FakeWebhookVerifier,
     FixedClock,
@@ -67,6 +68,7 @@ class World:
     ids: SequentialIds = field(default_factory=SequentialIds)
     video: FakeLiveVideo = field(default_factory=FakeLiveVideo)
     webhooks: FakeWebhookVerifier = field(default_factory=FakeWebhookVerifier)
+    screener: FakeTextScreener = field(default_factory=FakeTextScreener)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
@@ -93,7 +95,9 @@ class World:
         return EndStream(uow_factory=self.uow, clock=self.clock, ids=self.ids, video=self.video)
 
     def post(self) -> PostChatMessage:
-        return PostChatMessage(uow_factory=self.uow, clock=self.clock, ids=self.ids)
+        return PostChatMessage(
+            uow_factory=self.uow, clock=self.clock, ids=self.ids, screener=self.screener
+        )
 
     def messages(self) -> ListChatMessages:
         return ListChatMessages(uow_factory=self.uow)

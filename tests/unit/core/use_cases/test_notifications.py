@@ -25,7 +25,7 @@ from core.domain.notifications import (
     PushServiceUnavailable,
     ReceiptFailed,
 )
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.use_cases.notifications import (
     CheckPushReceipts,
     GetNotificationPreferences,
@@ -67,9 +67,9 @@ class World:
     def principal(self, member: uuid.UUID) -> Principal:
         return Principal(profile=self.store.profiles[member])
 
-    async def register(self, member: uuid.UUID, token: str) -> None:
+    async def register(self, member: uuid.UUID, token: str, device_id: str | None = None) -> None:
         await RegisterPushToken(self.uow, self.clock)(
-            self.principal(member), DeviceRegistration(token)
+            self.principal(member), DeviceRegistration(token, device_id=device_id)
         )
 
     async def tokens(self, member: uuid.UUID) -> list[str]:
@@ -119,10 +119,31 @@ async def test_nobody_lists_or_deletes_another_members_tokens(world: World) -> N
     assert await world.tokens(ADA) == [PHONE]
 
 
-async def test_a_token_registered_by_another_member_moves(world: World) -> None:
-    await world.register(ADA, PHONE)
-    await world.register(BOB, PHONE)
+async def test_knowing_another_members_token_is_not_enough_to_take_it(world: World) -> None:
+    await world.register(ADA, PHONE, device_id="install-a")
+    for stranger_device in (None, "install-b"):
+        with pytest.raises(Conflict) as refused:
+            await world.register(BOB, PHONE, device_id=stranger_device)
+        assert refused.value.code == "push_token_in_use"
+    assert await world.tokens(ADA) == [PHONE]
+    assert await world.tokens(BOB) == []
+
+
+async def test_a_token_moves_with_the_same_installation(world: World) -> None:
+    await world.register(ADA, PHONE, device_id="install-a")
+    await world.register(BOB, PHONE, device_id="install-a")
     assert await world.tokens(ADA) == []
+    assert await world.tokens(BOB) == [PHONE]
+
+
+async def test_a_token_registered_without_a_device_id_stays_with_its_member(world: World) -> None:
+    await world.register(ADA, PHONE)
+    with pytest.raises(Conflict):
+        await world.register(BOB, PHONE, device_id="install-b")
+    # Its own member can add the device id later; then the installation can move it.
+    await world.register(ADA, PHONE, device_id="install-a")
+    await world.register(ADA, PHONE)  # registering again without one keeps it
+    await world.register(BOB, PHONE, device_id="install-a")
     assert await world.tokens(BOB) == [PHONE]
 
 
@@ -301,9 +322,9 @@ async def test_a_receipt_saying_the_device_is_gone_deactivates_it(world: World) 
 
 
 async def test_a_token_moved_to_another_member_skips_the_old_members_pushes(world: World) -> None:
-    await world.register(ADA, PHONE)
+    await world.register(ADA, PHONE, device_id="install-a")
     await world.notify("badge.awarded", profileId=str(ADA))
-    await world.register(BOB, PHONE)  # before the push went out
+    await world.register(BOB, PHONE, device_id="install-a")  # before the push went out
     report = await world.send()()
     assert report.claimed == 0
     assert world.deliveries() == [(PHONE, DeliveryState.SKIPPED)]

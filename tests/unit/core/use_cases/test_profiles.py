@@ -20,6 +20,7 @@ from core.ports.token_verifier import VerifiedToken
 from core.use_cases.profiles import IdentifyCaller, SetMemberRole, UpdateOwnProfile
 from tests.fakes import (
     FakeProfileLookup,
+    FakeTextScreener,
     FakeUnitOfWork,
     FixedClock,
     InMemoryStore,
@@ -104,7 +105,9 @@ async def test_update_normalises_and_stamps_time(store):
     clock = FixedClock()
     principal = await identify(store, clock)(VerifiedToken(subject=MEMBER, is_service=False))
     clock.advance(minutes=5)
-    update = UpdateOwnProfile(uow_factory=lambda: FakeUnitOfWork(store), clock=clock)
+    update = UpdateOwnProfile(
+        uow_factory=lambda: FakeUnitOfWork(store), clock=clock, screener=FakeTextScreener()
+    )
     changes = ProfileChanges(
         display_name="  Ada   Lovelace ", languages=("YO", "yo", "en-ng"), payout_currency="ngn"
     )
@@ -120,7 +123,9 @@ async def test_suspended_member_cannot_write_and_nothing_changes(store):
     principal = await identify(store)(VerifiedToken(subject=MEMBER, is_service=False))
     store.profiles[MEMBER] = replace(store.profiles[MEMBER], status=ProfileStatus.SUSPENDED)
     before = store.profiles[MEMBER]
-    update = UpdateOwnProfile(uow_factory=lambda: FakeUnitOfWork(store), clock=FixedClock())
+    update = UpdateOwnProfile(
+        uow_factory=lambda: FakeUnitOfWork(store), clock=FixedClock(), screener=FakeTextScreener()
+    )
     with pytest.raises(PermissionDenied):
         await update(principal, ProfileChanges(display_name="New"))
     assert store.profiles[MEMBER] == before
@@ -139,7 +144,9 @@ async def test_suspended_member_cannot_write_and_nothing_changes(store):
 async def test_bad_changes_are_refused_and_nothing_is_written(store, changes):
     principal = await identify(store)(VerifiedToken(subject=MEMBER, is_service=False))
     before = store.profiles[MEMBER]
-    update = UpdateOwnProfile(uow_factory=lambda: FakeUnitOfWork(store), clock=FixedClock())
+    update = UpdateOwnProfile(
+        uow_factory=lambda: FakeUnitOfWork(store), clock=FixedClock(), screener=FakeTextScreener()
+    )
     with pytest.raises(InvalidInput):
         await update(principal, changes)
     assert store.profiles[MEMBER] == before

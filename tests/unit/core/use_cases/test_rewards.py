@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.domain.accuracy import ValidatorAccuracy
+from core.domain.accuracy import ValidatorAccuracy, ValidatorRecord
 from core.domain.clips import ClipStatus, Verdict, Visibility, VoteOutcome
 from core.domain.consensus import MajorityPolicy
 from core.domain.identity import Principal, Profile, ProfileStatus, Role
@@ -31,7 +31,14 @@ from core.use_cases.rewards import (
 from core.use_cases.validation import SubmitVote
 from core.use_cases.wallet import GetMyBalance, ListMyTransactions
 from tests.fake_clips import FakeAudioInspector, InMemoryBlobStore, fake_audio
-from tests.fakes import FakeUnitOfWork, FixedClock, InMemoryStore, SequentialIds
+from tests.fakes import (
+    FakeBalanceLookup,
+    FakeTextScreener,
+    FakeUnitOfWork,
+    FixedClock,
+    InMemoryStore,
+    SequentialIds,
+)
 
 MAJORITY = ValidationRules(policy=MajorityPolicy())
 CLIP_RATE, AGREED_RATE, YORUBA_CLIP_RATE = 5_000, 1_000, 7_500
@@ -83,12 +90,19 @@ class World:
             clock=self.clock,
             ids=self.ids,
             rules=self.rules,
+            screener=FakeTextScreener(),
         )
         submitted = await submit(owner, ClipUpload(uuid.uuid4(), language, "Hi", fake_audio(2000)))
         self.clock.advance(seconds=1)
         return submitted.clip.id, owner
 
+    def serve(self, voter: Principal, clip_id: uuid.UUID) -> None:
+        """As if the queue had served the clip a while ago."""
+        key = (voter.profile_id, clip_id)
+        self.store.clips.servings.setdefault(key, self.clock.now() - timedelta(minutes=1))
+
     async def vote(self, voter: Principal, clip_id: uuid.UUID, verdict: Verdict = Verdict.VALID):
+        self.serve(voter, clip_id)
         vote = SubmitVote(
             uow_factory=self.uow,
             clock=self.clock,
@@ -122,7 +136,9 @@ class World:
         return [e for e in self.store.outbox if e.name == name]
 
     async def balance(self, principal: Principal):
-        return await GetMyBalance(uow_factory=self.uow, rules=self.rewards)(principal)
+        return await GetMyBalance(balances=FakeBalanceLookup(self.store), rules=self.rewards)(
+            principal
+        )
 
 
 # -- earning on a decision -----------------------------------------------------------------
@@ -170,15 +186,15 @@ async def test_late_votes_probation_and_inactive_members_earn_nothing():
     world = World()
     clip_id, owner = await world.clip()
     on_probation = world.member()
-    world.store.clips.stats[on_probation.profile_id] = ValidatorAccuracy(gold_wrong=30)
+    world.store.clips.stats[on_probation.profile_id] = ValidatorRecord(on_probation=True)
     suspended_later = world.member()
     assert (await world.vote(on_probation, clip_id)).outcome is VoteOutcome.IGNORED_PROBATION
     await world.vote(suspended_later, clip_id)
     world.set_status(suspended_later, ProfileStatus.SUSPENDED)
     world.set_status(owner, ProfileStatus.BANNED)
-    decider = world.member()
+    decider, late = world.member(), world.member()
+    world.serve(late, clip_id)
     assert (await world.vote(decider, clip_id)).decided_now
-    late = world.member()
     assert (await world.vote(late, clip_id)).outcome is VoteOutcome.LATE
     assert world.earned() == {(decider.profile_id, "validation_agreed"): AGREED_RATE}
 
@@ -258,6 +274,36 @@ async def test_an_admin_deciding_a_clip_as_gold_pays_as_a_consensus_would():
     }
 
 
+async def test_a_gold_clip_pays_the_right_answers_when_its_shadow_settles():
+    world = World()
+    clip_id, owner = await world.clip("ig")
+    admin = world.member(Role.ADMIN)
+    await MarkGold(
+        uow_factory=world.uow,
+        clock=world.clock,
+        ids=world.ids,
+        rules=world.rules,
+        rewards=world.rewards,
+    )(admin, clip_id, Verdict.VALID)
+    paid_for_decision = world.earned()
+    assert paid_for_decision == {(owner.profile_id, "clip_accepted"): CLIP_RATE}
+    right, wrong, decider = world.member(), world.member(), world.member()
+    for voter in (right, wrong, decider):  # established: the language has gold now
+        history = ValidatorAccuracy(gold_right=3)
+        world.store.clips.stats[voter.profile_id] = ValidatorRecord(history=history)
+    await world.vote(right, clip_id, Verdict.VALID)
+    await world.vote(wrong, clip_id, Verdict.INVALID)
+    assert world.earned() == paid_for_decision  # nothing until the shadow settles
+    receipt = await world.vote(decider, clip_id, Verdict.VALID)
+    assert receipt.decided_now
+    assert receipt.clip_status is ClipStatus.ACCEPTED
+    assert world.earned() == {
+        **paid_for_decision,
+        (right.profile_id, "validation_agreed"): AGREED_RATE,
+        (decider.profile_id, "validation_agreed"): AGREED_RATE,
+    }
+
+
 verdicts = st.lists(
     st.tuples(st.sampled_from(list(Verdict)), st.sampled_from(list(VoteOutcome)), st.booleans()),
     max_size=6,
@@ -280,8 +326,10 @@ async def test_exactly_the_counted_agreeing_votes_and_an_accepted_contributor_ea
                 voter.profile_id,
                 verdict,
                 outcome,
+                0.0,
                 0.8,
                 probation and outcome is not VoteOutcome.COUNTED,
+                True,
                 world.clock.now(),
             )
         )
@@ -399,7 +447,7 @@ async def test_removing_a_clip_reverses_what_is_still_pending_only():
     assert await reverse(moderator, clip_id, "spam") == ()
     balance = await world.balance(owner)
     assert (balance.pending, balance.lifetime_earned) == (ngn(0), ngn(0))
-    kept = await GetMyBalance(uow_factory=world.uow, rules=world.rewards)(
+    kept = await GetMyBalance(balances=FakeBalanceLookup(world.store), rules=world.rewards)(
         Principal(profile=world.store.profiles[released_validator])
     )
     assert kept.available == ngn(AGREED_RATE)
@@ -427,10 +475,14 @@ async def test_members_read_only_their_own_money():
     world.set_status(owner, ProfileStatus.BANNED)
     with pytest.raises(PermissionDenied):
         await world.balance(Principal(profile=world.store.profiles[owner.profile_id]))
-    usd = await GetMyBalance(uow_factory=world.uow, rules=world.rewards)(stranger, "usd")
+    usd = await GetMyBalance(balances=FakeBalanceLookup(world.store), rules=world.rewards)(
+        stranger, "usd"
+    )
     assert usd.currency == "USD"
     with pytest.raises(InvalidInput):
-        await GetMyBalance(uow_factory=world.uow, rules=world.rewards)(stranger, "XXX")
+        await GetMyBalance(balances=FakeBalanceLookup(world.store), rules=world.rewards)(
+            stranger, "XXX"
+        )
 
 
 # -- rates ---------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Paystack: transfers to bank and mobile-money accounts, and its signed webhooks."""

@@ -1,0 +1,1 @@
+"""Redis adapters (shared rate limits when ``REDIS_URL`` is set)."""

@@ -1,0 +1,1 @@
+"""Stripe: transfers to connected accounts and Stripe's signed webhooks."""
