@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 
+import msgspec
 import structlog
 
 
@@ -52,3 +54,42 @@ class _CurrentStderrHandler(logging.Handler):
             sys.stderr.write(self.format(record) + "\n")
         except Exception:
             self.handleError(record)
+
+
+class AccessLog:
+    """The access log: one JSON line per request on stderr, with the fields every other log
+    line carries (``event``, ``level``, ``logger``, ``timestamp``, ``request_id``).
+
+    Written directly rather than through structlog's processor chain and a ``LogRecord``:
+    that chain was a quarter of the CPU of a ``/health`` request. The logger's level (and
+    ``logging.disable``) still decide whether the line is written."""
+
+    NAME = "chorus.access"
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger(self.NAME)
+        self._encode = msgspec.json.Encoder().encode
+
+    def request(
+        self, *, request_id: str, method: str, path: str, status: int, duration_ms: float
+    ) -> None:
+        logger = self._logger
+        if logger.disabled or not logger.isEnabledFor(logging.INFO):
+            return
+        line = self._encode(
+            {
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "request_id": request_id,
+                "event": "request",
+                "level": "info",
+                "logger": self.NAME,
+                "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            }
+        )
+        try:
+            sys.stderr.write(line.decode() + "\n")
+        except Exception:  # a closed or broken stderr must not fail the request
+            return

@@ -20,8 +20,9 @@ from entrypoints.http.request_context import (
     accept_or_make_request_id,
     current_request_id,
 )
+from entrypoints.logging import AccessLog
 
-access_log = structlog.get_logger("chorus.access")
+access_log = AccessLog()
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 
 
@@ -84,8 +85,8 @@ class RequestContextMiddleware:
                 in_flight.dec()
                 template = scope.get("path_template") or "unmatched"
                 self.metrics.finished(method, template, status, elapsed)
-            access_log.info(
-                "request",
+            access_log.request(
+                request_id=request_id,
                 method=method,
                 path=scope["path"],
                 status=status,
