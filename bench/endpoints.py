@@ -42,8 +42,9 @@ What one run does:
      that page (measured). Each served clip gets, from validators it was served to, votes of
      one verdict (80 % ``valid``) until the ``majority`` policy decides it — one on a clip whose
      first vote agrees, else two — so every vote counts whatever the order and the last one
-     decides and pays; every validator then keeps as many votes as the least busy one, so the
-     connections stay busy together. The listening rule is ``CHORUS_MIN_LISTEN_FRACTION``
+     decides and pays; every validator then keeps as many votes as the least busy one (at most
+     10, fewer when the time left calls for a shorter round), so the connections stay busy
+     together. The listening rule is ``CHORUS_MIN_LISTEN_FRACTION``
      (``--listen-fraction``, default 0: no waiting; above 0 each round waits until its clips
      could have been heard). CPU is measured over whole vote phases (nothing in flight at
      either end), req/s over their busy part (until the first validator is done); the
@@ -68,6 +69,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import os
@@ -117,6 +119,7 @@ NEWCOMER_WEIGHT = math.log(0.8 / 0.2)  # one counted newcomer vote's log-odds
 CLIP_MS = 4000
 LEDGER_BATCH = 5000
 SERVE_PAGE = 50
+ROUND_VOTES = 10  # at most, per validator and round
 
 
 def member_id(n: int) -> uuid.UUID:
@@ -558,15 +561,15 @@ async def closed_loop(
 
 def plan_votes(
     served: dict[int, list[uuid.UUID]], tallies: dict[uuid.UUID, tuple[str, int, int, int]],
-    rng: random.Random,
+    rng: random.Random, most: int,
 ) -> tuple[dict[int, list[tuple[uuid.UUID, str]]], int]:  # fmt: skip
     """Votes for the validators of a round, each on a clip served to them: per clip, votes of
     one verdict until the ``majority`` policy decides it (within the vote cap), from distinct
     validators it was served to, the least loaded first. All votes on a clip agree, so each
     counts whatever the order, and the last decides. Then every validator keeps as many as
-    the least busy one has (a random choice of theirs; dropped votes are not sent, the kept
-    ones still count), so that all connections stay busy until the round's end. Returns the
-    plan and how many clips it decides."""
+    the least busy one has, at most ``most`` (a random choice of theirs; dropped votes are not
+    sent, the kept ones still count), so that all connections stay busy until the round's
+    end. Returns the plan and how many clips it decides."""
     policy = MajorityPolicy()
     load: Counter[int] = Counter(dict.fromkeys(served, 0))
     offered: dict[uuid.UUID, list[int]] = {}
@@ -594,7 +597,7 @@ def plan_votes(
         for validator in voters:
             plan[validator].append((clip, verdict))
             load[validator] += 1
-    each = min((len(votes) for votes in plan.values() if votes), default=0)
+    each = min([most, *(len(votes) for votes in plan.values() if votes)])
     for validator, votes in plan.items():
         rng.shuffle(votes)
         plan[validator] = votes[:each]
@@ -622,6 +625,12 @@ async def serve_round(
     return served
 
 
+def post_vote(
+    connection: LeanConnection, body: dict[str, str], headers: dict[str, str]
+) -> Awaitable[LeanResponse]:
+    return connection.post_json("/monetization/validate", body, headers)
+
+
 async def vote_round(
     base: str,
     pool: list[LeanConnection],
@@ -645,7 +654,7 @@ async def vote_round(
                 pool,
                 index,
                 into,
-                lambda conn, b=body: conn.post_json("/monetization/validate", b, headers),
+                functools.partial(post_vote, body=body, headers=headers),
                 base,
             )
             if response is None:
@@ -683,7 +692,7 @@ async def validate_rounds(
     warmup and then of the measurement have lasted ``warmup`` and ``seconds``."""
     pool = [LeanConnection(base) for _ in range(connections)]
     rng = random.Random(17)
-    next_member = 1
+    next_member, rate = 1, 0.0
     db = await asyncpg.connect(url)
     try:
         for phase, budget, into in (
@@ -701,7 +710,11 @@ async def validate_rounds(
                     list({clip for page in served.values() for clip in page}),
                 )
                 tallies = {r["id"]: (r["status"], *r[2:]) for r in rows}
-                plan, decisions = plan_votes(served, tallies, rng)
+                # Rounds short enough to end near the budget: at most ROUND_VOTES votes each,
+                # fewer when the last round's rate says the remaining time needs fewer.
+                left = rate * (budget - into.cpu.wall) / connections
+                most = max(2, min(ROUND_VOTES, math.ceil(left))) if rate else ROUND_VOTES
+                plan, decisions = plan_votes(served, tallies, rng, most)
                 into.planned_votes += sum(len(v) for v in plan.values())
                 into.planned_decisions += decisions
                 into.rounds += 1
@@ -710,7 +723,9 @@ async def validate_rounds(
                 wait = served_at + CLIP_MS / 1000 * listen_fraction - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                busy = (into.busy_requests, into.busy_seconds)
                 await vote_round(base, pool, plan, callers, into, meter)
+                rate = (into.busy_requests - busy[0]) / (into.busy_seconds - busy[1])
             print(f"  validate {phase}: {into.rounds} rounds", file=sys.stderr, flush=True)
     finally:
         await db.close()
