@@ -333,6 +333,9 @@ class InMemoryBlobStore:
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 
+    async def download_url(self, key: str) -> str | None:
+        return None
+
 
 FAKE_AUDIO_MAGIC = b"FAKEAUDIO:"
 

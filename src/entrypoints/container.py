@@ -10,7 +10,6 @@ from dependency_injector import containers, providers
 
 from adapters.audio.mutagen_inspector import MutagenAudioInspector
 from adapters.auth.supabase_jwt import SupabaseJwtVerifier
-from adapters.blobs.local import LocalBlobStore
 from adapters.postgres.consensus_model import PostgresConsensusModelStore
 from adapters.postgres.engine import create_engine
 from adapters.postgres.invariants import PostgresInvariantChecks
@@ -106,6 +105,7 @@ from core.use_cases.rewards import ReleaseMaturedEarnings, ReverseClipEarnings
 from core.use_cases.sync import PruneSyncState, PullChanges, PushOps, ReserveOfflineBatch
 from core.use_cases.validation import NextQueuePage, SkipClip, SubmitVote
 from core.use_cases.wallet import GetMyBalance, ListMyTransactions
+from entrypoints.blobs import make_blob_store
 from entrypoints.http.sync_ops import build_op_handlers, problem_of
 from entrypoints.live import make_live_video, make_live_webhooks, require_live
 from entrypoints.notifications import (
@@ -186,7 +186,7 @@ class Container(containers.DeclarativeContainer):
     randomness = providers.Singleton(SystemRandom)
     validation_rules = providers.Singleton(build_validation_rules, settings)
     reward_rules = providers.Singleton(build_reward_rules, settings)
-    blob_store = providers.Singleton(LocalBlobStore, root=settings.provided.blob_root)
+    blob_store = providers.Singleton(make_blob_store, settings)
     audio_inspector = providers.Singleton(MutagenAudioInspector)
     submit_clip = providers.Factory(
         SubmitClip,

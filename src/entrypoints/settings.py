@@ -133,6 +133,25 @@ class ModerationSettings:
     burst_scan_minutes: int = 5
 
 
+BLOB_STORES = ("local", "s3")
+S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
+
+
+@dataclass(frozen=True, slots=True)
+class BlobSettings:
+    """Where uploaded audio is kept (``CHORUS_BLOB_STORE``, ``CHORUS_S3_*``); see
+    docs/operations.md. ``local`` files live under ``Settings.blob_root``."""
+
+    store: str = "local"  # or "s3"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: Secret | None = None
+    s3_secret_access_key: Secret | None = None
+    s3_addressing_style: str = "auto"
+    s3_presign_seconds: int = 300
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     environment: Environment = Environment.PRODUCTION
@@ -189,6 +208,7 @@ class Settings:
     payouts: PayoutSettings = field(default_factory=PayoutSettings)
     http: HttpLimits = field(default_factory=HttpLimits)
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
+    blobs: BlobSettings = field(default_factory=BlobSettings)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -436,6 +456,55 @@ def _moderation_settings(env: _Reader) -> ModerationSettings:
     )  # fmt: skip
 
 
+def _bucket_name(raw: str) -> str:
+    # S3's rules (R2 and Supabase accept a subset of what they allow).
+    if not 3 <= len(raw) <= 63 or not all(c.islower() or c.isdigit() or c in ".-" for c in raw):
+        raise ValueError
+    if not (raw[0].isalnum() and raw[-1].isalnum()):
+        raise ValueError
+    return raw
+
+
+def _blob_settings(env: _Reader) -> BlobSettings:
+    store = (env.text("CHORUS_BLOB_STORE", "local") or "local").lower()
+    if store not in BLOB_STORES:
+        env.problems.append(f"CHORUS_BLOB_STORE: must be local or s3 (got {store!r})")
+        store = "local"
+    bucket = env.parsed(
+        "CHORUS_S3_BUCKET",
+        _bucket_name,
+        None,
+        "must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens",
+    )
+    if store == "s3" and bucket is None and env.text("CHORUS_S3_BUCKET") is None:
+        env.problems.append("CHORUS_S3_BUCKET: required when CHORUS_BLOB_STORE is s3")
+    endpoint = env.url("CHORUS_S3_ENDPOINT_URL", ("https", "http"))
+    key_id = env.secret("CHORUS_S3_ACCESS_KEY_ID")
+    secret = env.secret("CHORUS_S3_SECRET_ACCESS_KEY")
+    if (key_id is None) != (secret is None):
+        env.problems.append(
+            "CHORUS_S3_ACCESS_KEY_ID / CHORUS_S3_SECRET_ACCESS_KEY: set both, or neither "
+            "(then the AWS default credential chain is used)"
+        )
+    style = (env.text("CHORUS_S3_ADDRESSING_STYLE") or ("path" if endpoint else "auto")).lower()
+    if style not in S3_ADDRESSING_STYLES:
+        env.problems.append(
+            f"CHORUS_S3_ADDRESSING_STYLE: must be auto, path or virtual (got {style!r})"
+        )
+        style = "auto"
+    return BlobSettings(
+        store=store,
+        s3_bucket=bucket,
+        s3_endpoint_url=endpoint,
+        s3_region=env.text("CHORUS_S3_REGION"),
+        s3_access_key_id=key_id,
+        s3_secret_access_key=secret,
+        s3_addressing_style=style,
+        # SigV4 presigned URLs live at most 7 days.
+        s3_presign_seconds=env.integer("CHORUS_S3_PRESIGN_SECONDS", 300, 10, 604_800),
+    )
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, environment: Environment | None = None
 ) -> Settings:
@@ -515,6 +584,7 @@ def load_settings(
         payouts=_payout_settings(env, chosen, env.secret("PAYSTACK_SECRET_KEY")),
         http=_http_limits(env),
         moderation=_moderation_settings(env),
+        blobs=_blob_settings(env),
         blob_dir=Path(blob_dir) if (blob_dir := env.text("CHORUS_BLOB_DIR")) else None,
         livekit_token_ttl_minutes=env.integer("CHORUS_LIVEKIT_TOKEN_TTL_MINUTES", 360, 1, 1440),
         livekit_empty_timeout_seconds=env.integer(

@@ -1,17 +1,16 @@
-"""Blobs on the local filesystem (the default; an S3-compatible store is another adapter)."""
+"""Blobs on the local filesystem (the default; ``adapters.blobs.s3`` is the S3-compatible one)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from adapters.blobs.keys import checked_key
 from core.errors import InvalidInput, NotFound
 
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$")
 CHUNK_SIZE = 64 * 1024
 
 
@@ -24,9 +23,7 @@ class LocalBlobStore:
         self._root = root.resolve()
 
     def _path(self, key: str) -> Path:
-        if not _SAFE_KEY.match(key) or ".." in key.split("/"):
-            raise InvalidInput("Invalid storage key.", code="invalid_blob_key")
-        path = (self._root / key).resolve()
+        path = (self._root / checked_key(key)).resolve()
         if not path.is_relative_to(self._root):
             raise InvalidInput("Invalid storage key.", code="invalid_blob_key")
         return path
@@ -65,6 +62,11 @@ class LocalBlobStore:
     async def delete(self, key: str) -> None:
         path = self._path(key)
         await asyncio.to_thread(path.unlink, True)
+
+    async def download_url(self, key: str) -> str | None:
+        """None: local files are served by the API itself (with ``Range``)."""
+        self._path(key)
+        return None
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

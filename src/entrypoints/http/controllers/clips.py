@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
 from litestar.params import Body, FromPath, QueryParameter
-from litestar.response import Stream
+from litestar.response import Redirect, Stream
 
+from adapters.audio.mutagen_inspector import FORMATS
 from core.domain.clips import MAX_AUDIO_BYTES
 from core.use_cases.clips import ClipUpload
 from entrypoints.http.auth import BEARER_SECURITY, Caller, container_of
@@ -22,6 +34,46 @@ from entrypoints.http.openapi_links import clip_links, linked
 from entrypoints.http.ranges import byte_range
 from entrypoints.http.schemas.clips import ClipForm, ClipOut, ClipPage
 from entrypoints.http.schemas.wire import CursorQuery
+
+# Every type an upload can be stored with (the audio inspector's formats).
+AUDIO_MEDIA_TYPES = sorted({mime for _, mime in FORMATS.values()})
+
+
+def _audio_content() -> dict[str, OpenAPIMediaType]:
+    binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+    return {media_type: OpenAPIMediaType(schema=binary) for media_type in AUDIO_MEDIA_TYPES}
+
+
+def _header(description: str) -> OpenAPIHeader:
+    return OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description=description)
+
+
+@dataclass
+class AudioOperation(Operation):
+    """Documents the audio route's answers: the whole audio (200), a range of it (206), or a
+    redirect to the object store (307); each with its real audio types."""
+
+    def __post_init__(self) -> None:
+        ranges: dict[str, OpenAPIHeader | Reference] = {"Accept-Ranges": _header("`bytes`")}
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The whole audio, in the type it was uploaded as",
+                content=_audio_content(),
+                headers=ranges,
+            ),
+            "206": OpenAPIResponse(
+                description="The requested byte range (`Range: bytes=…`)",
+                content=_audio_content(),
+                headers={**ranges, "Content-Range": _header("`bytes start-end/size`")},
+            ),
+            "307": OpenAPIResponse(
+                description="The audio is at a short-lived presigned URL of the object store",
+                headers={"Location": _header("The presigned URL (expires in minutes)")},
+            ),
+        }
+        self.responses = dict(sorted(self.responses.items()))
+
 
 # The audio limit plus room for the form's other fields and multipart framing.
 UPLOAD_BODY_LIMIT = MAX_AUDIO_BYTES + 64 * 1024
@@ -96,20 +148,39 @@ class ClipsController(Controller):
 
     @get(
         "/{clip_id:uuid}/audio",
-        summary="The clip's audio (streamed; single-range requests supported)",
+        summary="The clip's audio, with its type as uploaded (single-range requests supported)",
+        description=(
+            "Answers the audio with the `Content-Type` found at upload (`audio/wav`, "
+            "`audio/ogg`, `audio/flac`, `audio/mp4`, `audio/mpeg`, `audio/aac`). With an "
+            "object store (`CHORUS_BLOB_STORE=s3`) the answer is `307` to a short-lived "
+            "presigned URL of the store, which serves the same bytes, type and ranges; players "
+            "follow it (without the `Authorization` header, as HTTP clients do across origins)."
+        ),
         responses=problems(404, 416),
         media_type="application/octet-stream",
+        operation_class=AudioOperation,
     )
     async def audio(
         self, request: Request[Any, Any, Any], principal: Caller, clip_id: FromPath[UUID]
-    ) -> Stream:
+    ) -> Response[Any]:
         container = container_of(request)
         clip = await container.get_clip()(principal, clip_id)
         blobs = container.blob_store()
+        location = await blobs.download_url(clip.audio_key)
+        if location is not None:
+            # Not cached: the URL expires, and visibility is checked on every request.
+            return Redirect(
+                location,
+                status_code=307,
+                media_type=MediaType.TEXT,
+                headers={"Cache-Control": "private, no-store"},
+            )
         size = await blobs.size(clip.audio_key)
         chosen = byte_range(request.headers.get("range"), size)
         start, end = chosen or (0, size - 1)
         headers = {
+            # Stated here: the route's media type would otherwise override the stream's.
+            "Content-Type": clip.audio.mime_type,
             "Accept-Ranges": "bytes",
             "Content-Length": str(end - start + 1),
             "Cache-Control": "private, max-age=3600",
