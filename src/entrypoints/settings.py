@@ -155,6 +155,7 @@ class Settings:
     metrics_token: Secret | None = None
     docs_enabled: bool = True
     livekit_url: str | None = None
+    livekit_public_url: str | None = None  # handed to phones; None: livekit_url
     livekit_api_key: str | None = None
     livekit_api_secret: Secret | None = None
     expo_push_access_token: Secret | None = None
@@ -504,6 +505,7 @@ def load_settings(
         metrics_token=env.secret("CHORUS_METRICS_TOKEN"),
         docs_enabled=env.boolean("CHORUS_DOCS_ENABLED", True),
         livekit_url=livekit_url,
+        livekit_public_url=env.url("LIVEKIT_PUBLIC_URL", ("ws", "wss", "http", "https")),
         livekit_api_key=livekit[0],
         livekit_api_secret=livekit[1],
         expo_push_access_token=env.secret("EXPO_PUSH_ACCESS_TOKEN"),
