@@ -17,7 +17,7 @@ import os
 import sys
 import tempfile
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 import click
@@ -272,6 +272,7 @@ async def _assign_role(settings: Settings, profile_id: UUID, role: str) -> None:
     from adapters.system import RandomIdGenerator, SystemClock
     from core.domain.identity import Principal, Role
     from core.errors import DomainError
+    from core.ports.unit_of_work import UnitOfWork
     from core.use_cases.profiles import SetMemberRole
 
     assert settings.database_url is not None
@@ -284,8 +285,13 @@ async def _assign_role(settings: Settings, profile_id: UUID, role: str) -> None:
                 err=True,
             )
             sys.exit(1)
+
+        def unit_of_work() -> UnitOfWork:
+            # As the container wires it (its attributes are the Postgres repositories).
+            return cast("UnitOfWork", PostgresUnitOfWork(engine))
+
         set_role = SetMemberRole(
-            uow_factory=lambda: PostgresUnitOfWork(engine),
+            uow_factory=unit_of_work,
             clock=SystemClock(),
             ids=RandomIdGenerator(),
         )

@@ -6,9 +6,9 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
@@ -18,6 +18,12 @@ from core.errors import DomainError
 from entrypoints.cli.config import database_command_settings
 from entrypoints.cli.database import database_for
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from adapters.postgres.outbox_queue import PostgresOutboxQueue
+    from core.use_cases.jobs import ListJobs, ListScheduledTasks, RetryJob
 
 T = TypeVar("T")
 
@@ -44,6 +50,13 @@ def worker(metrics_port: int | None, metrics_host: str | None) -> None:
     settings = database_command_settings()
     configure_logging(settings.log_level)
     port = settings.worker.metrics_port if metrics_port is None else metrics_port
+    if settings.push_sender == "sandbox":
+        click.echo(
+            "Pushes: development sandbox sender — each push is logged (push_not_sent_sandbox) "
+            "and never sent to Expo. Set EXPO_PUSH_ACCESS_TOKEN or CHORUS_EXPO_PUSH_URL to "
+            "send for real.",
+            err=True,
+        )
     with database_for(settings, hold=True) as ready:
         status = asyncio.run(_run_worker(ready, port, metrics_host or settings.host))
     sys.exit(status)
@@ -109,34 +122,34 @@ class _JobsAdmin:
     """What ``chorus jobs`` needs, wired from two adapters: the container imports every
     adapter (seconds of start-up) for commands that read a table or two."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         from adapters.postgres.outbox_queue import PostgresOutboxQueue
         from adapters.postgres.scheduled_tasks import PostgresTaskSchedule
 
         self._queue = PostgresOutboxQueue(engine)
         self._schedule = PostgresTaskSchedule(engine)
 
-    def outbox_queue(self) -> Any:
+    def outbox_queue(self) -> PostgresOutboxQueue:
         return self._queue
 
-    def list_jobs(self) -> Any:
+    def list_jobs(self) -> ListJobs:
         from core.use_cases.jobs import ListJobs
 
         return ListJobs(admin=self._queue)
 
-    def retry_job(self) -> Any:
+    def retry_job(self) -> RetryJob:
         from adapters.system import SystemClock
         from core.use_cases.jobs import RetryJob
 
         return RetryJob(admin=self._queue, clock=SystemClock())
 
-    def list_scheduled_tasks(self) -> Any:
+    def list_scheduled_tasks(self) -> ListScheduledTasks:
         from core.use_cases.jobs import ListScheduledTasks
 
         return ListScheduledTasks(schedule=self._schedule)
 
 
-def _operate_jobs(action: Callable[[Any], Awaitable[T]]) -> T:
+def _operate_jobs(action: Callable[[_JobsAdmin], Awaitable[T]]) -> T:
     """Run ``action(jobs_admin)`` against the configured database; domain errors exit 1."""
     from adapters.postgres.engine import create_engine
 
@@ -151,7 +164,7 @@ def _operate_jobs(action: Callable[[Any], Awaitable[T]]) -> T:
     return _on_database(run)
 
 
-def _on_database(run: Callable[[Settings], Awaitable[T]]) -> T:
+def _on_database(run: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     with database_for(database_command_settings()) as ready:
         try:
             return asyncio.run(run(ready))
