@@ -80,10 +80,11 @@ def logs_to_stderr() -> None:
     and worse only, so that stdout holds nothing but the command's output. ``dev``,
     ``serve`` and ``worker`` replace this with the JSON logs of ``configure_logging``."""
     root = logging.getLogger()
-    if not any(isinstance(handler, _CurrentStderr) for handler in root.handlers):
-        handler = _CurrentStderr()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+    if root.handlers:  # configured already (a test runner capturing logs): leave it
+        return
+    handler = _CurrentStderr()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
     root.setLevel(logging.WARNING)
 
 
@@ -267,6 +268,7 @@ async def _assign_role(settings: Settings, profile_id: UUID, role: str) -> None:
     """``SetMemberRole`` on the Postgres unit of work alone (the container would import
     every adapter). Runs no migrations: the database is the server's, already migrated."""
     from adapters.postgres.engine import create_engine
+    from adapters.postgres.errors import storage_errors
     from adapters.postgres.schema_version import has_table
     from adapters.postgres.unit_of_work import PostgresUnitOfWork
     from adapters.system import RandomIdGenerator, SystemClock
@@ -278,7 +280,9 @@ async def _assign_role(settings: Settings, profile_id: UUID, role: str) -> None:
     assert settings.database_url is not None
     engine = create_engine(settings.database_url.reveal(), pool_size=1, max_overflow=0)
     try:
-        if not await has_table(engine, "profiles"):
+        async with storage_errors():
+            migrated = await has_table(engine, "profiles")
+        if not migrated:
             click.echo(
                 "The database has no Chorus schema yet: run `chorus migrate upgrade` "
                 "(`chorus dev` does at start). The role was not set.",
