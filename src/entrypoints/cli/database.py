@@ -92,7 +92,11 @@ def database_for(
 def _embedded_handle(settings: Settings) -> Iterator[str]:
     from adapters.postgres.embedded import ensure_database, start_embedded_postgres
 
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.data_dir.resolve() / "run"))
+    if "XDG_RUNTIME_DIR" not in os.environ:  # where pgserver keeps its lock file
+        runtime = settings.data_dir.resolve() / "run"
+        runtime.mkdir(parents=True, exist_ok=True)
+        runtime.chmod(0o700)  # platformdirs ignores (and warns about) an open one
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     _, server = start_embedded_postgres(settings.data_dir / "postgres")
     try:
         yield ensure_database(server, EMBEDDED_DATABASE)
