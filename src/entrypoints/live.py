@@ -1,6 +1,7 @@
 """Building the LiveKit adapters from settings. Live streaming is optional: without
 ``LIVEKIT_URL``, ``LIVEKIT_API_KEY`` and ``LIVEKIT_API_SECRET`` (production has no defaults)
-the adapters are ``None`` and every live endpoint answers 503 ``live_unavailable``."""
+the adapters are ``None`` and every live endpoint answers 503 ``live_unavailable``.
+``LIVEKIT_PUBLIC_URL`` (default ``LIVEKIT_URL``) is the address phones are given."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def make_live_video(settings: Settings) -> LiveKitVideo | None:
     url, key, secret = credentials
     return LiveKitVideo(
         url=url,
+        public_url=settings.livekit_public_url,
         api_key=key,
         api_secret=secret,
         token_ttl=timedelta(minutes=settings.livekit_token_ttl_minutes),

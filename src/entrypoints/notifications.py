@@ -1,6 +1,8 @@
 """Building the push, analytics and background-work pieces from settings (used by the
 container). Push works without ``EXPO_PUSH_ACCESS_TOKEN`` (Expo only requires it when the
-project enables "enhanced push security"); analytics is a no-op without ``POSTHOG_API_KEY``."""
+project enables "enhanced push security"); in development without Expo configured the
+sandbox sender logs pushes instead of sending them (``CHORUS_PUSH_SENDER``); analytics is a
+no-op without ``POSTHOG_API_KEY``."""
 
 from __future__ import annotations
 
@@ -13,11 +15,16 @@ from datetime import timedelta
 
 from adapters.expo.push_sender import ExpoPushSender
 from adapters.posthog.analytics import NoopAnalytics, PostHogAnalytics, build_analytics
+from adapters.sandbox.push import SandboxPushSender
 from core.domain.notifications import BackoffPolicy
 from entrypoints.settings import Settings
 
 
-def make_push_sender(settings: Settings) -> ExpoPushSender:
+def make_push_sender(settings: Settings) -> ExpoPushSender | SandboxPushSender:
+    if settings.push_sender == "sandbox":
+        if not settings.is_development:  # settings refuse it; never build it in production
+            raise ValueError("the sandbox push sender is refused in production")
+        return SandboxPushSender()
     token = settings.expo_push_access_token
     return ExpoPushSender(
         access_token=token.reveal() if token else None, host=settings.expo_push_url

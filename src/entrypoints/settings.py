@@ -174,6 +174,7 @@ class Settings:
     metrics_token: Secret | None = None
     docs_enabled: bool = True
     livekit_url: str | None = None
+    livekit_public_url: str | None = None  # handed to phones; None: livekit_url
     livekit_api_key: str | None = None
     livekit_api_secret: Secret | None = None
     expo_push_access_token: Secret | None = None
@@ -201,6 +202,7 @@ class Settings:
     reward_currency: str = "NGN"
     reward_holding_hours: int = 72
     expo_push_url: str = "https://exp.host"
+    push_sender: str = "expo"  # or "sandbox": log what would be sent (never in production)
     sync_reservation_hours: int = 24
     sync_max_reserved_clips: int = 200
     sync_op_retention_days: int = 30
@@ -407,6 +409,27 @@ def _payout_settings(env: _Reader, chosen: Environment, paystack: Secret | None)
     )
 
 
+PUSH_SENDERS = ("expo", "sandbox")
+
+
+def _push_sender(env: _Reader, chosen: Environment) -> str:
+    """``CHORUS_PUSH_SENDER``. Outside production with neither ``EXPO_PUSH_ACCESS_TOKEN``
+    nor ``CHORUS_EXPO_PUSH_URL`` the default is ``sandbox`` (pushes are logged, not sent);
+    production always sends through Expo and refuses ``sandbox``."""
+    configured = env.text("EXPO_PUSH_ACCESS_TOKEN") or env.text("CHORUS_EXPO_PUSH_URL")
+    default = "expo" if chosen is Environment.PRODUCTION or configured else "sandbox"
+    sender = (env.text("CHORUS_PUSH_SENDER", default) or default).lower()
+    if sender not in PUSH_SENDERS:
+        env.problems.append(f"CHORUS_PUSH_SENDER: must be expo or sandbox (got {sender!r})")
+        return default
+    if sender == "sandbox" and chosen is Environment.PRODUCTION:
+        env.problems.append(
+            "CHORUS_PUSH_SENDER: the sandbox push sender (pushes logged, never sent) is "
+            "refused in production"
+        )
+    return sender
+
+
 def _http_limits(env: _Reader) -> HttpLimits:
     return HttpLimits(
         header_timeout_seconds=env.number("CHORUS_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, 0.1, 300),
@@ -573,6 +596,7 @@ def load_settings(
         metrics_token=env.secret("CHORUS_METRICS_TOKEN"),
         docs_enabled=env.boolean("CHORUS_DOCS_ENABLED", True),
         livekit_url=livekit_url,
+        livekit_public_url=env.url("LIVEKIT_PUBLIC_URL", ("ws", "wss", "http", "https")),
         livekit_api_key=livekit[0],
         livekit_api_secret=livekit[1],
         expo_push_access_token=env.secret("EXPO_PUSH_ACCESS_TOKEN"),
@@ -580,6 +604,7 @@ def load_settings(
         posthog_api_key=env.secret("POSTHOG_API_KEY"),
         posthog_host=env.url("POSTHOG_HOST", ("https", "http")) or "https://us.i.posthog.com",
         expo_push_url=env.url("CHORUS_EXPO_PUSH_URL", ("https", "http")) or "https://exp.host",
+        push_sender=_push_sender(env, chosen),
         worker=_worker_settings(env),
         payouts=_payout_settings(env, chosen, env.secret("PAYSTACK_SECRET_KEY")),
         http=_http_limits(env),

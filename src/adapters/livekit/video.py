@@ -18,13 +18,16 @@ NOT_FOUND = "not_found"
 
 
 class LiveKitVideo:
-    """Implements ``core.ports.live_video.LiveVideo``. The HTTP client is opened on first use;
-    close it with ``aclose()`` (in the app's lifespan)."""
+    """Implements ``core.ports.live_video.LiveVideo``. ``url`` is where this server calls
+    LiveKit's API (an internal address will do); ``public_url`` (default: ``url``) is the
+    one handed to phones to join rooms. The HTTP client is opened on first use; close it
+    with ``aclose()`` (in the app's lifespan)."""
 
     def __init__(
         self,
         *,
         url: str,
+        public_url: str | None = None,
         api_key: str,
         api_secret: str,
         token_ttl: timedelta = timedelta(hours=6),
@@ -35,6 +38,7 @@ class LiveKitVideo:
         if not (url and api_key and api_secret):
             raise ValueError("LiveKit needs a URL, an API key and an API secret.")
         self._url = url
+        self._public_url = public_url or url
         self._api_key = api_key
         self._api_secret = api_secret
         self._token_ttl = token_ttl
@@ -45,7 +49,7 @@ class LiveKitVideo:
 
     @property
     def client_url(self) -> str:
-        return self._url
+        return self._public_url
 
     async def create_room(
         self,

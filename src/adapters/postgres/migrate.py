@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.postgres import schema_version
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -22,9 +24,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+@cache
 def head_revisions() -> frozenset[str]:
     """The code's heads. Independent feature areas may branch from a common revision, so
-    there can be several; ``upgrade`` applies them all."""
+    there can be several; ``upgrade`` applies them all. Read once per process (the
+    migration scripts do not change while it runs)."""
     return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
@@ -42,11 +46,9 @@ async def downgrade(database_url: str, revision: str) -> None:
 
 
 async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
-    async with engine.connect() as connection:
-        heads = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_heads()
-        )
-    return frozenset(heads)
+    """The database's revisions, read quietly (Alembic's ``MigrationContext`` would log two
+    INFO lines per call: ``/ready`` runs this on every probe)."""
+    return await schema_version.current_revisions(engine)
 
 
 async def is_at_head(engine: AsyncEngine) -> bool:

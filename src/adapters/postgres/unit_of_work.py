@@ -2,45 +2,83 @@
 
 from __future__ import annotations
 
+import importlib
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from adapters.postgres.badges import PostgresAwardRepository, PostgresBadgeCatalogue
-from adapters.postgres.clips import (
-    PostgresClipQueue,
-    PostgresClipRepository,
-    PostgresClipServings,
-    PostgresSkipRepository,
-    PostgresValidatorStatsRepository,
-    PostgresVoteRepository,
-)
 from adapters.postgres.errors import is_unavailable, storage_errors, unavailable
-from adapters.postgres.leaderboards import PostgresLeaderboardRepository
-from adapters.postgres.ledger import PostgresLedgerRepository, PostgresRewardRateRepository
-from adapters.postgres.live_streams import PostgresLiveStreamRepository
-from adapters.postgres.member_stats import PostgresMemberStatsRepository
-from adapters.postgres.moderation import (
-    PostgresActivityScan,
-    PostgresDailyEarnings,
-    PostgresDecisionLog,
-    PostgresFlagRepository,
-    PostgresFraudSignals,
-    PostgresModerationCases,
-    PostgresModerationTargets,
-)
-from adapters.postgres.notifications import PostgresNotificationRepository
 from adapters.postgres.outbox import write_events
-from adapters.postgres.payouts import (
-    PostgresPayoutDestinationRepository,
-    PostgresPayoutRepository,
-)
-from adapters.postgres.profiles import PostgresProfileRepository
-from adapters.postgres.push_tokens import PostgresPushTokenRepository
 from adapters.postgres.shared_connection import SharedConnection, shared_connection_for
-from adapters.postgres.sync import PostgresReservationRepository, PostgresSyncOpLog
 from core.domain.events import DomainEvent
+
+if TYPE_CHECKING:
+    from adapters.postgres.badges import PostgresAwardRepository, PostgresBadgeCatalogue
+    from adapters.postgres.clips import (
+        PostgresClipQueue,
+        PostgresClipRepository,
+        PostgresClipServings,
+        PostgresSkipRepository,
+        PostgresValidatorStatsRepository,
+        PostgresVoteRepository,
+    )
+    from adapters.postgres.leaderboards import PostgresLeaderboardRepository
+    from adapters.postgres.ledger import PostgresLedgerRepository, PostgresRewardRateRepository
+    from adapters.postgres.live_streams import PostgresLiveStreamRepository
+    from adapters.postgres.member_stats import PostgresMemberStatsRepository
+    from adapters.postgres.moderation import (
+        PostgresActivityScan,
+        PostgresDailyEarnings,
+        PostgresDecisionLog,
+        PostgresFlagRepository,
+        PostgresFraudSignals,
+        PostgresModerationCases,
+        PostgresModerationTargets,
+    )
+    from adapters.postgres.notifications import PostgresNotificationRepository
+    from adapters.postgres.payouts import (
+        PostgresPayoutDestinationRepository,
+        PostgresPayoutRepository,
+    )
+    from adapters.postgres.profiles import PostgresProfileRepository
+    from adapters.postgres.push_tokens import PostgresPushTokenRepository
+    from adapters.postgres.sync import PostgresReservationRepository, PostgresSyncOpLog
+
+
+# Each repository's module is imported when a unit of work first uses it, so a command that
+# touches one table does not import them all (``chorus token`` sets a role in well under a
+# second); the request path pays the import once per process.
+_REPOSITORIES: dict[str, tuple[str, str]] = {
+    "profiles": ("adapters.postgres.profiles", "PostgresProfileRepository"),
+    "live_streams": ("adapters.postgres.live_streams", "PostgresLiveStreamRepository"),
+    "clips": ("adapters.postgres.clips", "PostgresClipRepository"),
+    "votes": ("adapters.postgres.clips", "PostgresVoteRepository"),
+    "servings": ("adapters.postgres.clips", "PostgresClipServings"),
+    "skips": ("adapters.postgres.clips", "PostgresSkipRepository"),
+    "validator_stats": ("adapters.postgres.clips", "PostgresValidatorStatsRepository"),
+    "clip_queue": ("adapters.postgres.clips", "PostgresClipQueue"),
+    "ledger": ("adapters.postgres.ledger", "PostgresLedgerRepository"),
+    "reward_rates": ("adapters.postgres.ledger", "PostgresRewardRateRepository"),
+    "push_tokens": ("adapters.postgres.push_tokens", "PostgresPushTokenRepository"),
+    "notifications": ("adapters.postgres.notifications", "PostgresNotificationRepository"),
+    "payouts": ("adapters.postgres.payouts", "PostgresPayoutRepository"),
+    "payout_destinations": ("adapters.postgres.payouts", "PostgresPayoutDestinationRepository"),
+    "badges": ("adapters.postgres.badges", "PostgresBadgeCatalogue"),
+    "awards": ("adapters.postgres.badges", "PostgresAwardRepository"),
+    "member_stats": ("adapters.postgres.member_stats", "PostgresMemberStatsRepository"),
+    "leaderboards": ("adapters.postgres.leaderboards", "PostgresLeaderboardRepository"),
+    "sync_ops": ("adapters.postgres.sync", "PostgresSyncOpLog"),
+    "reservations": ("adapters.postgres.sync", "PostgresReservationRepository"),
+    "moderation_targets": ("adapters.postgres.moderation", "PostgresModerationTargets"),
+    "flags": ("adapters.postgres.moderation", "PostgresFlagRepository"),
+    "moderation_cases": ("adapters.postgres.moderation", "PostgresModerationCases"),
+    "decisions": ("adapters.postgres.moderation", "PostgresDecisionLog"),
+    "fraud_signals": ("adapters.postgres.moderation", "PostgresFraudSignals"),
+    "daily_earnings": ("adapters.postgres.moderation", "PostgresDailyEarnings"),
+    "activity": ("adapters.postgres.moderation", "PostgresActivityScan"),
+}
+_CLASSES: dict[str, Any] = {}
 
 
 class PostgresUnitOfWork:
@@ -108,33 +146,21 @@ class PostgresUnitOfWork:
         return self
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
-        self.profiles = PostgresProfileRepository(connection)
-        self.live_streams = PostgresLiveStreamRepository(connection)
-        self.clips = PostgresClipRepository(connection)
-        self.votes = PostgresVoteRepository(connection)
-        self.servings = PostgresClipServings(connection)
-        self.skips = PostgresSkipRepository(connection)
-        self.validator_stats = PostgresValidatorStatsRepository(connection)
-        self.clip_queue = PostgresClipQueue(connection)
-        self.ledger = PostgresLedgerRepository(connection)
-        self.reward_rates = PostgresRewardRateRepository(connection)
-        self.push_tokens = PostgresPushTokenRepository(connection)
-        self.notifications = PostgresNotificationRepository(connection)
-        self.payouts = PostgresPayoutRepository(connection)
-        self.payout_destinations = PostgresPayoutDestinationRepository(connection)
-        self.badges = PostgresBadgeCatalogue(connection)
-        self.awards = PostgresAwardRepository(connection)
-        self.member_stats = PostgresMemberStatsRepository(connection)
-        self.leaderboards = PostgresLeaderboardRepository(connection)
-        self.sync_ops = PostgresSyncOpLog(connection)
-        self.reservations = PostgresReservationRepository(connection)
-        self.moderation_targets = PostgresModerationTargets(connection)
-        self.flags = PostgresFlagRepository(connection)
-        self.moderation_cases = PostgresModerationCases(connection)
-        self.decisions = PostgresDecisionLog(connection)
-        self.fraud_signals = PostgresFraudSignals(connection)
-        self.daily_earnings = PostgresDailyEarnings(connection)
-        self.activity = PostgresActivityScan(connection)
+        """Forget the repositories of a previous opening; ``__getattr__`` makes each one on
+        the (new) connection when first used."""
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _REPOSITORIES:
+            raise AttributeError(name)
+        factory = _CLASSES.get(name)
+        if factory is None:
+            module, class_name = _REPOSITORIES[name]
+            factory = _CLASSES[name] = getattr(importlib.import_module(module), class_name)
+        repository = factory(self.connection)
+        self.__dict__[name] = repository
+        return repository
 
     async def __aexit__(
         self,

@@ -42,7 +42,7 @@ from entrypoints.http.middleware import (
     OneConnectionPerRequest,
     RequestContextMiddleware,
 )
-from entrypoints.http.openapi import openapi_config
+from entrypoints.http.openapi import openapi_config, swagger_ui_assets
 from entrypoints.http.schema_plugins import StrictStructSchemaPlugin
 from entrypoints.logging import configure_logging
 from entrypoints.screening import close_screener
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             LeaderboardsController,
             SyncController,
             ModerationController,
+            *([swagger_ui_assets()] if settings.docs_enabled else []),
         ],
         dependencies={"principal": Provide(provide_principal)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Operation, Parameter, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from entrypoints.http.errors import HTTP_CODES
 from entrypoints.http.schemas.problem import PROBLEM_MEDIA_TYPE, Problem
@@ -29,6 +32,35 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+DOCS_PATH = "/docs"
+# Swagger UI's own files, from the packaged distribution (swagger-ui-bundle-v2), served
+# under /docs: the page works offline, with no CDN.
+SWAGGER_ASSETS = f"{DOCS_PATH}/swagger-ui"
+
+
+def swagger_ui_assets() -> Router:
+    """The static files Swagger UI's page at ``/docs`` loads."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return create_static_files_router(
+        path=SWAGGER_ASSETS,
+        directories=[str(swagger_ui_path)],
+        name="swagger-ui",
+        cache_control=CacheControlHeader(max_age=86_400, public=True),
+        include_in_schema=False,
+    )
+
+
+def _swagger_ui() -> SwaggerRenderPlugin:
+    return SwaggerRenderPlugin(
+        path="/",
+        js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+        css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}/favicon-32x32.png'>",
+    )
+
+
 def openapi_config(version: str) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Chorus API",
@@ -38,8 +70,10 @@ def openapi_config(version: str) -> OpenAPIConfig:
             "Supabase Auth JWT (`Authorization: Bearer …`). Errors are RFC 9457 "
             "problem+json documents with a stable `code`."
         ),
-        path="/docs",
-        render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+        path=DOCS_PATH,
+        # Swagger UI (/docs) is served whole by Chorus; Scalar (/docs/scalar) loads its
+        # script from a CDN, so it needs the network.
+        render_plugins=[_swagger_ui(), ScalarRenderPlugin(path="/scalar")],
         components=Components(
             security_schemes={
                 "BearerAuth": SecurityScheme(

@@ -6,9 +6,9 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import click
@@ -18,6 +18,12 @@ from core.errors import DomainError
 from entrypoints.cli.config import database_command_settings
 from entrypoints.cli.database import database_for
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from adapters.postgres.outbox_queue import PostgresOutboxQueue
+    from core.use_cases.jobs import ListJobs, ListScheduledTasks, RetryJob
 
 T = TypeVar("T")
 
@@ -44,7 +50,14 @@ def worker(metrics_port: int | None, metrics_host: str | None) -> None:
     settings = database_command_settings()
     configure_logging(settings.log_level)
     port = settings.worker.metrics_port if metrics_port is None else metrics_port
-    with database_for(settings) as ready:
+    if settings.push_sender == "sandbox":
+        click.echo(
+            "Pushes: development sandbox sender — each push is logged (push_not_sent_sandbox) "
+            "and never sent to Expo. Set EXPO_PUSH_ACCESS_TOKEN or CHORUS_EXPO_PUSH_URL to "
+            "send for real.",
+            err=True,
+        )
+    with database_for(settings, hold=True) as ready:
         status = asyncio.run(_run_worker(ready, port, metrics_host or settings.host))
     sys.exit(status)
 
@@ -102,6 +115,56 @@ def _operate(action: Callable[[Any], Awaitable[T]]) -> T:
         finally:
             await container.engine().dispose()
 
+    return _on_database(run)
+
+
+class _JobsAdmin:
+    """What ``chorus jobs`` needs, wired from two adapters: the container imports every
+    adapter (seconds of start-up) for commands that read a table or two."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        from adapters.postgres.outbox_queue import PostgresOutboxQueue
+        from adapters.postgres.scheduled_tasks import PostgresTaskSchedule
+
+        self._queue = PostgresOutboxQueue(engine)
+        self._schedule = PostgresTaskSchedule(engine)
+
+    def outbox_queue(self) -> PostgresOutboxQueue:
+        return self._queue
+
+    def list_jobs(self) -> ListJobs:
+        from core.use_cases.jobs import ListJobs
+
+        return ListJobs(admin=self._queue)
+
+    def retry_job(self) -> RetryJob:
+        from adapters.system import SystemClock
+        from core.use_cases.jobs import RetryJob
+
+        return RetryJob(admin=self._queue, clock=SystemClock())
+
+    def list_scheduled_tasks(self) -> ListScheduledTasks:
+        from core.use_cases.jobs import ListScheduledTasks
+
+        return ListScheduledTasks(schedule=self._schedule)
+
+
+def _operate_jobs(action: Callable[[_JobsAdmin], Awaitable[T]]) -> T:
+    """Run ``action(jobs_admin)`` against the configured database; domain errors exit 1."""
+    from adapters.postgres.engine import create_engine
+
+    async def run(settings: Settings) -> T:
+        assert settings.database_url is not None
+        engine = create_engine(settings.database_url.reveal(), pool_size=1, max_overflow=0)
+        try:
+            return await action(_JobsAdmin(engine))
+        finally:
+            await engine.dispose()
+
+    return _on_database(run)
+
+
+def _on_database(run: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     with database_for(database_command_settings()) as ready:
         try:
             return asyncio.run(run(ready))
@@ -138,7 +201,7 @@ def jobs_list(statuses: tuple[str, ...], name: str | None, limit: int, as_json: 
     for status in chosen - {"all"}:
         selected.add(JobStatus.PENDING if status == "failing" else JobStatus(status))
     query = JobFilter(frozenset(selected), failing_only, name, limit)
-    overview = _operate(lambda container: container.list_jobs()(query))
+    overview = _operate_jobs(lambda container: container.list_jobs()(query))
     if as_json:
         for job in overview.jobs:
             click.echo(json.dumps(_job_json(job), default=str))
@@ -160,7 +223,7 @@ def jobs_show(job_id: UUID) -> None:
         found: JobRecord | None = await container.outbox_queue().get_job(job_id)
         return found
 
-    job = _operate(get)
+    job = _operate_jobs(get)
     if job is None:
         click.echo(f"No job {job_id}.", err=True)
         sys.exit(1)
@@ -171,14 +234,14 @@ def jobs_show(job_id: UUID) -> None:
 @click.argument("job_id", type=click.UUID)
 def jobs_retry(job_id: UUID) -> None:
     """Send a dead (or failing) job back to the queue: due now, with fresh attempts."""
-    job = _operate(lambda container: container.retry_job()(job_id))
+    job = _operate_jobs(lambda container: container.retry_job()(job_id))
     click.echo(f"Job {job.id} ({job.name}) is pending again.")
 
 
 @jobs.command("tasks")
 def jobs_tasks() -> None:
     """Periodic tasks: interval, last and next run, last error."""
-    tasks = _operate(lambda container: container.list_scheduled_tasks()())
+    tasks = _operate_jobs(lambda container: container.list_scheduled_tasks()())
     for task in tasks:
         click.echo(_task_line(task))
     if not tasks:

@@ -101,6 +101,7 @@ class Worker:
             worker=self.worker_id,
             events=sorted(self.handlers.event_names),
             tasks=sorted(self.tasks.names),
+            push_sender=self.settings.push_sender,
         )
         loops = [
             asyncio.create_task(self._loop("outbox", self._outbox_once, self._poll)),

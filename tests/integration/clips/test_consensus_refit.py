@@ -100,7 +100,7 @@ async def test_operators_refit_from_the_command_line(client, engine, database_ur
 
     def run(*args: str) -> tuple[int, str]:
         result = CliRunner().invoke(cli, list(args), env=env)
-        return result.exit_code, result.output
+        return result.exit_code, result.stdout + result.stderr
 
     code, output = await asyncio.to_thread(run, "consensus", "refit", "--json")
     assert code == 0, output

@@ -33,7 +33,10 @@ def fast_worker_settings(settings: Settings, expo_url: str, **worker: Any) -> Se
         "receipt_interval_seconds": 0.2,
     }
     return replace(
-        settings, expo_push_url=expo_url, worker=replace(settings.worker, **(tuned | worker))
+        settings,
+        expo_push_url=expo_url,
+        push_sender="expo",
+        worker=replace(settings.worker, **(tuned | worker)),
     )
 
 

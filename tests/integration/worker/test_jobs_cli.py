@@ -34,7 +34,10 @@ async def test_operators_list_show_and_retry_dead_jobs(
 
     def run(*args: str) -> tuple[int, str]:
         result = CliRunner().invoke(cli, list(args), env=env)
-        return result.exit_code, result.output
+        # Which database a command acts on goes to stderr; --json output alone to stdout.
+        assert "Database: " in result.stderr
+        structured = "--json" in args or args[:2] == ("jobs", "show")
+        return result.exit_code, result.stdout if structured else result.output
 
     code, output = await asyncio.to_thread(run, "jobs", "list")
     assert code == 0, output

@@ -46,3 +46,25 @@ def test_service_token_is_minted_in_development():
     assert result.exit_code == 0, result.output
     claims = jwt.decode(result.output.strip(), options={"verify_signature": False})
     assert claims["role"] == "service_role"
+
+
+def test_a_role_change_without_a_running_database_is_refused_and_starts_none(tmp_path):
+    env = {"CHORUS_ENV": "development", "CHORUS_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    result = CliRunner().invoke(cli, ["token", "--role", "admin"], env=env)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"No embedded PostgreSQL is running in {tmp_path.resolve()}" in result.stderr
+    assert not (tmp_path / "postgres").exists()
+
+
+def test_a_role_change_on_an_unreachable_database_url_fails_without_a_token():
+    env = {
+        "CHORUS_ENV": "development",
+        "SUPABASE_JWT_SECRET": "",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+    }
+    result = CliRunner().invoke(cli, ["token", "--role", "admin"], env=env)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "Database: nobody@127.0.0.1:1/none (DATABASE_URL)" in result.stderr
+    assert "storage_unavailable" in result.stderr

@@ -126,3 +126,27 @@ def test_http_limits_are_read_and_validated():
         "CHORUS_HTTP_KEEP_ALIVE_SECONDS",
         "CHORUS_HTTP_MAX_HEADER_BYTES",
     ]
+
+
+def test_the_livekit_url_for_phones_defaults_to_livekit_url():
+    from entrypoints.live import make_live_video
+
+    internal = {
+        "CHORUS_ENV": "development",
+        "LIVEKIT_URL": "ws://livekit.internal:7880",
+        "LIVEKIT_API_KEY": "k",
+        "LIVEKIT_API_SECRET": "s" * 32,
+    }
+    plain = load_settings(internal)
+    assert plain.livekit_public_url is None
+    video = make_live_video(plain)
+    assert video is not None
+    assert video.client_url == "ws://livekit.internal:7880"
+
+    public = load_settings(internal | {"LIVEKIT_PUBLIC_URL": "wss://live.example"})
+    video = make_live_video(public)
+    assert video is not None
+    assert video.client_url == "wss://live.example"
+
+    with pytest.raises(SettingsError, match="LIVEKIT_PUBLIC_URL"):
+        load_settings(internal | {"LIVEKIT_PUBLIC_URL": "live.example"})

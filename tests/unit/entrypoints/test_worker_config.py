@@ -65,3 +65,26 @@ def test_the_worker_refuses_production_without_a_database() -> None:
     result = CliRunner().invoke(cli, ["worker"], env=env)
     assert result.exit_code == 2
     assert "DATABASE_URL" in result.output
+
+
+def test_development_sends_pushes_to_the_sandbox_unless_expo_is_configured() -> None:
+    from entrypoints.notifications import make_push_sender
+
+    dev = {"CHORUS_ENV": "development"}
+    assert load_settings(dev).push_sender == "sandbox"
+    assert load_settings({"CHORUS_ENV": "test"}).push_sender == "sandbox"
+    assert load_settings(dev | {"EXPO_PUSH_ACCESS_TOKEN": "t"}).push_sender == "expo"
+    assert load_settings(dev | {"CHORUS_EXPO_PUSH_URL": "http://127.0.0.1:9"}).push_sender == (
+        "expo"
+    )
+    assert load_settings(dev | {"CHORUS_PUSH_SENDER": "expo"}).push_sender == "expo"
+    assert type(make_push_sender(load_settings(dev))).__name__ == "SandboxPushSender"
+
+
+def test_production_always_sends_through_expo_and_refuses_the_sandbox() -> None:
+    production = {"CHORUS_ENV": "production", "SUPABASE_URL": "https://p.supabase.co"}
+    assert load_settings(production).push_sender == "expo"
+    with pytest.raises(SettingsError, match="CHORUS_PUSH_SENDER: the sandbox push sender"):
+        load_settings(production | {"CHORUS_PUSH_SENDER": "sandbox"})
+    with pytest.raises(SettingsError, match="CHORUS_PUSH_SENDER: must be expo or sandbox"):
+        load_settings(production | {"CHORUS_PUSH_SENDER": "fcm"})
