@@ -19,6 +19,32 @@ def encode_position(at: datetime, item_id: UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def encode_keyed_position(at: datetime, key: str) -> str:
+    """An opaque cursor for the position ``(at, key)`` of a list keyed by text."""
+    raw = f"{at.isoformat()}|{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_keyed_position(cursor: str) -> tuple[datetime, str]:
+    """The position in a cursor made by ``encode_keyed_position``; ``InvalidInput``
+    (``invalid_cursor``) for anything else."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError(cursor)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, separator, key = raw.partition("|")
+        at = datetime.fromisoformat(stamp)
+        if at.tzinfo is None or not separator or not key:
+            raise ValueError(cursor)
+        return at, key
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "The cursor is not valid; use nextCursor from a previous page.",
+            code="invalid_cursor",
+            field="cursor",
+        ) from None
+
+
 def decode_position(cursor: str) -> tuple[datetime, UUID]:
     """The position in a cursor made by ``encode_position``; ``InvalidInput``
     (``invalid_cursor``) for anything else."""
@@ -33,5 +59,7 @@ def decode_position(cursor: str) -> tuple[datetime, UUID]:
         return at, UUID(item_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(
-            "The cursor is not valid; use nextCursor from a previous page.", code="invalid_cursor"
+            "The cursor is not valid; use nextCursor from a previous page.",
+            code="invalid_cursor",
+            field="cursor",
         ) from None

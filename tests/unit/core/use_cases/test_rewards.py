@@ -266,7 +266,11 @@ async def test_an_admin_deciding_a_clip_as_gold_pays_as_a_consensus_would():
         rewards=world.rewards,
     )
     admin = world.member(Role.ADMIN)
-    await mark(admin, clip_id, Verdict.VALID)
+    with pytest.raises(Conflict) as refused:  # pending: never decided (nor paid) by accident
+        await mark(admin, clip_id, Verdict.VALID)
+    assert refused.value.code == "clip_not_decided"
+    assert world.earned() == {}
+    await mark(admin, clip_id, Verdict.VALID, decide=True)
     await mark(admin, clip_id, Verdict.VALID)  # again: decided already, nothing more
     assert world.earned() == {
         (owner.profile_id, "clip_accepted"): CLIP_RATE,
@@ -284,7 +288,7 @@ async def test_a_gold_clip_pays_the_right_answers_when_its_shadow_settles():
         ids=world.ids,
         rules=world.rules,
         rewards=world.rewards,
-    )(admin, clip_id, Verdict.VALID)
+    )(admin, clip_id, Verdict.VALID, decide=True)
     paid_for_decision = world.earned()
     assert paid_for_decision == {(owner.profile_id, "clip_accepted"): CLIP_RATE}
     right, wrong, decider = world.member(), world.member(), world.member()

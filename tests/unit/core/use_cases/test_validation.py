@@ -81,7 +81,7 @@ class World:
     async def gold(self, verdict: Verdict, language: str = "yo") -> uuid.UUID:
         clip_id, _ = await self.clip(language)
         await MarkGold(uow_factory=self.uow, clock=self.clock, ids=self.ids, rules=self.rules)(
-            self.service, clip_id, verdict
+            self.service, clip_id, verdict, decide=True
         )
         return clip_id
 
