@@ -45,6 +45,34 @@ def decode_keyed_position(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
+def encode_stamped_position(stamps: tuple[datetime, ...], item_id: UUID) -> str:
+    """An opaque cursor for a position ordered by several timestamps, then an id."""
+    raw = "|".join([*(stamp.isoformat() for stamp in stamps), str(item_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_stamped_position(cursor: str, stamps: int) -> tuple[tuple[datetime, ...], UUID]:
+    """The position in a cursor made by ``encode_stamped_position`` with ``stamps``
+    timestamps; ``InvalidInput`` (``invalid_cursor``) for anything else."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError(cursor)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        parts = raw.split("|")
+        if len(parts) != stamps + 1:
+            raise ValueError(cursor)
+        found = tuple(datetime.fromisoformat(part) for part in parts[:-1])
+        if any(at.tzinfo is None for at in found):
+            raise ValueError(cursor)
+        return found, UUID(parts[-1])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "The cursor is not valid; use nextCursor from a previous page.",
+            code="invalid_cursor",
+            field="cursor",
+        ) from None
+
+
 def decode_position(cursor: str) -> tuple[datetime, UUID]:
     """The position in a cursor made by ``encode_position``; ``InvalidInput``
     (``invalid_cursor``) for anything else."""

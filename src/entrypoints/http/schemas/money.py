@@ -180,4 +180,7 @@ def _rate_fields(rate: RewardRate) -> dict[str, Any]:
 
 
 class RateList(msgspec.Struct, rename="camel"):
+    """A page of reward rates; ``nextCursor`` is null on the last page."""
+
     items: list[RateOut]
+    next_cursor: str | None

@@ -524,6 +524,18 @@ async def test_admins_add_rates_that_start_now_or_later_and_never_twice_at_once(
     with pytest.raises(PermissionDenied):
         await add(world.member(Role.MODERATOR), NewRewardRate("clip_accepted", 1, "NGN"))
     listed = await ListRewardRates(uow_factory=world.uow)(admin, kind="clip_accepted")
-    assert listed[0].rate.id == record.rate.id
+    assert listed.items[0].rate.id == record.rate.id
+    everything = await ListRewardRates(uow_factory=world.uow)(admin)
+    paged, cursor = [], None
+    while True:  # one at a time, the same rates in the same order
+        page = await ListRewardRates(uow_factory=world.uow)(admin, cursor=cursor, limit=1)
+        paged += [r.rate.id for r in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert paged == [r.rate.id for r in everything.items]
+    assert len(paged) >= 2
+    with pytest.raises(InvalidInput):
+        await ListRewardRates(uow_factory=world.uow)(admin, cursor="bm90LW91cnM")
     with pytest.raises(PermissionDenied):
         await ListRewardRates(uow_factory=world.uow)(world.member())
