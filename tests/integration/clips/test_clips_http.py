@@ -88,7 +88,7 @@ async def test_oversized_upload_is_413(client, engine, settings):
         ("language", "y0", 422),
         ("prompt", "   ", 422),
         ("prompt", "x" * 501, 422),
-        ("clientId", "not-a-uuid", 400),
+        ("clientId", "not-a-uuid", 422),
     ],
 )
 async def test_bad_fields_are_refused(client, engine, field, value, status):
@@ -104,7 +104,7 @@ async def test_missing_file_and_json_body_are_refused(client):
     missing = await client.post(
         "/clips", data=form, files={"other": ("x.wav", AUDIO)}, headers=member_headers()
     )
-    assert_problem(missing, 400)
+    assert_problem(missing, 422)
     urlencoded = await client.post("/clips", data=form, headers=member_headers())
     assert_problem(urlencoded, 415)
     as_json = await client.post("/clips", json=form, headers=member_headers())
@@ -171,5 +171,5 @@ async def test_my_clips_are_paginated_newest_first(client):
     second = await client.get(f"/clips/mine?limit=3&cursor={first['nextCursor']}", headers=headers)
     assert [c["id"] for c in second.json()["items"]] == ids[::-1][3:]
     assert second.json()["nextCursor"] is None
-    assert_problem(await client.get("/clips/mine?cursor=%%%", headers=headers), 400)
+    assert_problem(await client.get("/clips/mine?cursor=%%%", headers=headers), 422)
     assert_problem(await client.get("/clips/mine?cursor=bm90LW91cnM", headers=headers), 422)

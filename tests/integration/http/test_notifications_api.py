@@ -74,7 +74,7 @@ async def test_nobody_registers_a_token_for_someone_else(client) -> None:
         json={"token": PHONE, "profileId": str(bob)},
         headers=member_headers(ada),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert await my_tokens(client, bob) == []
 
 
@@ -104,7 +104,7 @@ async def test_bad_tokens_and_anonymous_callers_are_refused(client) -> None:
     response = await client.post(
         "/notifications/tokens", json={"token": "fcm:abc"}, headers=member_headers()
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["invalidParams"][0]["name"] == "token"
     assert (await client.get("/notifications/tokens")).status_code == 401
     assert (await client.get("/notifications")).status_code == 401
@@ -132,7 +132,7 @@ async def test_preferences_default_on_and_change_per_category(client) -> None:
         json={"categories": [{"category": "marketing", "enabled": True}]},
         headers=member_headers(ada),
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 422
 
 
 async def test_the_feed_pages_and_marks_read_own_notifications_only(client, settings) -> None:

@@ -154,11 +154,11 @@ async def test_the_audit_log_is_append_only(client, engine):
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"targetType": "song", "reason": "offensive"}, 400, None),
+        ({"targetType": "song", "reason": "offensive"}, 422, None),
         ({"targetType": "clip", "reason": "harassment"}, 422, "invalid_reason"),
         ({"targetType": "clip", "reason": "other", "note": "x" * 501}, 422, "invalid_note"),
-        ({"targetType": "clip", "reason": "other", "alsoVote": "valid"}, 400, None),
-        ({"targetType": "clip", "reason": "other", "extra": 1}, 400, None),
+        ({"targetType": "clip", "reason": "other", "alsoVote": "valid"}, 422, None),
+        ({"targetType": "clip", "reason": "other", "extra": 1}, 422, None),
         ({"targetType": "live_message", "reason": "other", "alsoVote": "invalid"}, 422,
          "invalid_also_vote"),
     ],
