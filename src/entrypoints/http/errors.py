@@ -212,10 +212,17 @@ def _clean_detail(detail: str | None) -> str:
 
 
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
-    if isinstance(error, NotFoundException) and isinstance(error.__cause__, ValueError):
+    cause = error.__cause__
+    if (
+        isinstance(error, NotFoundException)
+        and isinstance(cause, ValueError)
+        and not isinstance(cause, HTTPException)
+    ):
         # The router matched a path but could not parse one of its parameters (a malformed
         # UUID): the client's input is wrong, not the resource missing.
-        return on_bad_path_parameter(request)
+        bad_parameter = on_bad_path_parameter(request)
+        if bad_parameter is not None:
+            return bad_parameter
     status = error.status_code
     code, title = HTTP_CODES.get(status, ("http_error", "Error"))
     invalid_params = None
@@ -283,7 +290,9 @@ def path_template_pattern(template: str) -> tuple[re.Pattern[str], dict[str, str
 _PARSERS: dict[str, Any] = {"uuid": UUID, "int": int, "float": float}
 
 
-def on_bad_path_parameter(request: Request[Any, Any, Any]) -> Response[bytes]:
+def on_bad_path_parameter(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """422 ``invalid_path_parameter`` naming the parameters of the matching route that do
+    not parse; ``None`` when no route's parameters explain the failure (a plain 404)."""
     path = request.scope.get("path", "")
     templates: list[tuple[re.Pattern[str], dict[str, str]]] = request.app.state.get(
         PATH_TEMPLATES_STATE, []
@@ -303,13 +312,15 @@ def on_bad_path_parameter(request: Request[Any, Any, Any]) -> Response[bytes]:
                 params.append(InvalidParam(name=name, reason=f"not a valid {kind}"))
         if params:
             break
+    if not params:
+        return None
     return problem_response(
         request,
         status=422,
         code="invalid_path_parameter",
         title="Invalid path parameter",
-        detail=f"Malformed path parameter: {', '.join(p.name for p in params) or 'unknown'}.",
-        invalid_params=params or None,
+        detail=f"Malformed path parameter: {', '.join(p.name for p in params)}.",
+        invalid_params=params,
     )
 
 

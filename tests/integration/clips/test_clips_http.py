@@ -123,8 +123,10 @@ async def test_status_is_shown_to_the_contributor_only(client):
     mine = (await client.get(f"/clips/{clip_id}", headers=owner)).json()
     theirs = (await client.get(f"/clips/{clip_id}", headers=member_headers())).json()
     assert mine["status"] == "pending"
-    assert "status" not in theirs
-    assert "clientId" not in theirs
+    # Every field is present (docs/api.md); what others may not see is null.
+    private = ("status", "clientId", "visibility", "validVotes", "invalidVotes", "decidedAt")
+    assert {name: theirs[name] for name in private} == dict.fromkeys(private)
+    assert theirs["feedback"] is None
 
 
 async def test_hidden_clips_are_not_found_for_others(client, engine):
@@ -140,7 +142,8 @@ async def test_hidden_clips_are_not_found_for_others(client, engine):
 async def test_unknown_and_malformed_ids(client):
     assert_problem(await client.get(f"/clips/{uuid.uuid4()}", headers=member_headers()), 404)
     malformed = await client.get("/clips/not-a-uuid", headers=member_headers())
-    assert 400 <= malformed.status_code < 500
+    assert_problem(malformed, 422, "invalid_path_parameter")
+    assert malformed.json()["invalidParams"] == [{"name": "clip_id", "reason": "not a valid uuid"}]
 
 
 async def test_audio_is_streamed_with_ranges(client):

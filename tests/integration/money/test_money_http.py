@@ -118,10 +118,15 @@ async def test_a_member_reads_only_their_own_balance_and_history(client, engine)
     await decide(client, clip_id, "valid", "valid")
     owner_id = (await client.get("/me", headers=owner)).json()["id"]
     stranger = member_headers()
-    # There is no parameter naming a member: anything that tries gets the caller's own.
-    for query in ("", f"?profileId={owner_id}", f"?memberId={owner_id}&member={owner_id}"):
-        assert (await balance(client, stranger, query))["lifetimeEarnedMinor"] == 0
-        assert (await history(client, stranger, query))["items"] == []
+    # There is no parameter naming a member: the caller's own, and a query that tries is
+    # refused as an unknown parameter (docs/api.md) — never someone else's money.
+    assert (await balance(client, stranger, ""))["lifetimeEarnedMinor"] == 0
+    assert (await history(client, stranger, ""))["items"] == []
+    for query in (f"?profileId={owner_id}", f"?memberId={owner_id}&member={owner_id}"):
+        for path in ("/monetization/balance", "/monetization/transactions"):
+            refused = await client.get(path + query, headers=stranger)
+            assert_problem(refused, 422, "unknown_parameter")
+            assert str(owner_id) not in refused.text.replace(query, "")
     owner_page = await history(client, owner, "?limit=1")
     assert owner_page["nextCursor"]
     stolen_cursor = await history(client, stranger, f"?cursor={owner_page['nextCursor']}")

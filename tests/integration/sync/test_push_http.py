@@ -125,7 +125,7 @@ async def test_a_mixed_batch_gets_one_result_per_operation(client, engine, setti
     assert results[12]["result"]["displayName"] == "Ada"
     assert results[14] == {
         "opId": first["opId"], "status": "duplicate", "original": "applied",
-        "result": results[0]["result"],
+        "result": results[0]["result"], "problem": None,
     }  # fmt: skip
     # The same codes as online.
     online = await client.post(
