@@ -107,6 +107,8 @@ class TooManyRequests(HTTPException):
 
 
 def status_of(error: DomainError) -> int:
+    """The status of ``error``'s class; 400 only for the few errors no class maps, such as
+    ``transfer_not_approved`` (Paystack's approval URL refuses a transfer with 400)."""
     for cls in type(error).__mro__:
         if cls in DOMAIN_STATUS:
             return DOMAIN_STATUS[cls]
