@@ -26,6 +26,10 @@ def schema_valid_input_is_not_refused_by_the_schema(ctx: Any, response: Any, cas
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
         return
+    if (case.media_type or "").startswith("multipart/"):
+        # schemathesis writes form values it did not make as strings of the schema's type
+        # as their JSON text (`clientId=null`): such a case is not schema-valid.
+        return
     try:
         code = response.json().get("code")
     except ValueError:
