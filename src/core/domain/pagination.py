@@ -10,7 +10,8 @@ from uuid import UUID
 
 from core.errors import InvalidInput
 
-MAX_CURSOR_LENGTH = 200
+MAX_CURSOR_LENGTH = 400
+"""Room for a timestamp and the longest Expo push token (a device list's position)."""
 
 
 def encode_position(at: datetime, item_id: UUID) -> str:

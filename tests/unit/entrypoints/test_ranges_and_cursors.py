@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from litestar.exceptions import HTTPException
 
 from core.domain.pagination import (
+    MAX_CURSOR_LENGTH,
     decode_keyed_position,
     decode_stamped_position,
     encode_keyed_position,
@@ -88,3 +89,11 @@ def test_bad_keyed_and_stamped_cursors_are_refused_naming_the_cursor(cursor):
         with pytest.raises(InvalidInput) as refused:
             decode(cursor)
         assert (refused.value.code, refused.value.extra["field"]) == ("invalid_cursor", "cursor")
+
+
+def test_the_longest_device_token_fits_in_a_cursor():
+    token = "ExponentPushToken[" + "x" * 200 + "]"
+    at = datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    cursor = encode_keyed_position(at, token)
+    assert len(cursor) <= MAX_CURSOR_LENGTH
+    assert decode_keyed_position(cursor) == (at, token)
