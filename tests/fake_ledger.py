@@ -130,7 +130,12 @@ class FakeRewardRateRepository:
         return True
 
     async def list_rates(
-        self, *, currency: str | None = None, kind: RewardKind | None = None
+        self,
+        *,
+        currency: str | None = None,
+        kind: RewardKind | None = None,
+        after=None,
+        limit: int | None = None,
     ) -> Sequence[RateRecord]:
         found = [
             r
@@ -140,4 +145,15 @@ class FakeRewardRateRepository:
         ]
         found.sort(key=lambda r: r.rate.id)
         found.sort(key=lambda r: (r.rate.valid_from, r.created_at), reverse=True)
-        return found
+        if after is not None:
+            keys = [(r.rate.valid_from, r.created_at, r.rate.id) for r in found]
+            found = [r for r, key in zip(found, keys, strict=True) if _after(key, after)]
+        return found if limit is None else found[:limit]
+
+
+def _after(key, position) -> bool:
+    """``key`` comes after ``position`` in the rates' order (stamps descending, id ascending)."""
+    (valid_from, created_at, rate_id), (at_from, at_created, at_id) = key, position
+    if (valid_from, created_at) != (at_from, at_created):
+        return (valid_from, created_at) < (at_from, at_created)
+    return rate_id > at_id

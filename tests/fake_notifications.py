@@ -110,6 +110,12 @@ class FakePushTokenRepository:
         ]
         return sorted(tokens, key=lambda t: (t.updated_at, t.token), reverse=True)
 
+    async def page_for(self, profile_id: uuid.UUID, *, before, limit: int) -> list[PushToken]:
+        tokens = await self.list_for(profile_id, active_only=True)
+        if before is not None:
+            tokens = [t for t in tokens if (t.updated_at, t.token) < before]
+        return tokens[:limit]
+
     async def delete(self, token: str, *, profile_id: uuid.UUID) -> bool:
         existing = self._state.tokens.get(token)
         if existing is None or existing.profile_id != profile_id:

@@ -8,7 +8,9 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base of every error a use case may raise on purpose."""
+    """Base of every error a use case may raise on purpose. ``extra`` carries facts for the
+    client; ``field="<wire name>"`` names the one input at fault (shown as the problem's
+    ``invalidParams``)."""
 
     code: str = "domain_error"
 

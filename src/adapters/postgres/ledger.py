@@ -436,14 +436,34 @@ class PostgresRewardRateRepository:
         return (await self._connection.execute(statement)).scalar_one_or_none() is not None
 
     async def list_rates(
-        self, *, currency: str | None = None, kind: RewardKind | None = None
+        self,
+        *,
+        currency: str | None = None,
+        kind: RewardKind | None = None,
+        after: tuple[datetime, datetime, UUID] | None = None,
+        limit: int | None = None,
     ) -> Sequence[RateRecord]:
         query = sa.select(reward_rates)
         if currency is not None:
             query = query.where(reward_rates.c.currency == currency)
         if kind is not None:
             query = query.where(reward_rates.c.kind == kind.value)
+        if after is not None:
+            valid_from, created_at, rate_id = after
+            stamps = sa.tuple_(reward_rates.c.valid_from, reward_rates.c.created_at)
+            query = query.where(
+                sa.or_(
+                    stamps < sa.tuple_(sa.literal(valid_from), sa.literal(created_at)),
+                    sa.and_(
+                        reward_rates.c.valid_from == valid_from,
+                        reward_rates.c.created_at == created_at,
+                        reward_rates.c.id > rate_id,
+                    ),
+                )
+            )
         query = query.order_by(
             reward_rates.c.valid_from.desc(), reward_rates.c.created_at.desc(), reward_rates.c.id
         )
+        if limit is not None:
+            query = query.limit(limit)
         return [_to_rate_record(row) for row in await self._connection.execute(query)]

@@ -93,6 +93,21 @@ class PostgresPushTokenRepository:
         result = await self._connection.execute(query)
         return [_to_token(row) for row in result]
 
+    async def page_for(
+        self, profile_id: UUID, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[PushToken]:
+        query = sa.select(push_tokens).where(
+            push_tokens.c.profile_id == profile_id, push_tokens.c.active
+        )
+        if before is not None:
+            query = query.where(
+                sa.tuple_(push_tokens.c.updated_at, push_tokens.c.token)
+                < sa.tuple_(sa.literal(before[0]), sa.literal(before[1]))
+            )
+        query = query.order_by(push_tokens.c.updated_at.desc(), push_tokens.c.token.desc())
+        result = await self._connection.execute(query.limit(limit))
+        return [_to_token(row) for row in result]
+
     async def delete(self, token: str, *, profile_id: UUID) -> bool:
         result = await self._connection.execute(
             sa.delete(push_tokens)

@@ -43,9 +43,8 @@ MAX_REASON_LENGTH = 100
 # -- errors --------------------------------------------------------------------------------
 
 
-class IdempotencyKeyRequired(DomainError):
-    """``POST /monetization/payout`` needs an ``Idempotency-Key`` header (a malformed request:
-    the HTTP edge answers 400, the fallback for a ``DomainError`` it does not map)."""
+class IdempotencyKeyRequired(InvalidInput):
+    """``POST /monetization/payout`` needs an ``Idempotency-Key`` header."""
 
     code = "idempotency_key_required"
 

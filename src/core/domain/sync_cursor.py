@@ -147,6 +147,7 @@ class SyncCursor:
             raise InvalidInput(
                 "The cursor is not valid; use the cursor of a previous pull, or none.",
                 code="invalid_cursor",
+                field="cursor",
             ) from None
 
 

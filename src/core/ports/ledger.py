@@ -99,9 +99,16 @@ class RewardRateRepository(Protocol):
         ...
 
     async def list_rates(
-        self, *, currency: str | None = None, kind: RewardKind | None = None
+        self,
+        *,
+        currency: str | None = None,
+        kind: RewardKind | None = None,
+        after: tuple[datetime, datetime, UUID] | None = None,
+        limit: int | None = None,
     ) -> Sequence[RateRecord]:
-        """Every rate (optionally of one currency and kind), latest ``valid_from`` first."""
+        """Every rate (optionally of one currency and kind), latest ``valid_from`` first, then
+        latest ``created_at``, then id; with ``after`` (``valid_from``, ``created_at``, id of
+        the last rate of the previous page) only those after it, and at most ``limit``."""
         ...
 
 

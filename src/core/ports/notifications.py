@@ -43,6 +43,13 @@ class PushTokenRepository(Protocol):
         """The member's tokens, most recently registered first."""
         ...
 
+    async def page_for(
+        self, profile_id: UUID, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[PushToken]:
+        """At most ``limit`` of the member's active tokens, most recently registered first
+        (``updated_at`` then token, descending), strictly after the position ``before``."""
+        ...
+
     async def delete(self, token: str, *, profile_id: UUID) -> bool:
         """Delete ``token`` if it belongs to ``profile_id``; ``True`` if it did."""
         ...

@@ -18,7 +18,7 @@ from core.domain.validation import (
     lessons_of_settled_clip,
     tally_of_counted_votes,
 )
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
 from core.ports.unit_of_work import UnitOfWork
@@ -29,11 +29,14 @@ from core.use_cases.rewards import post_decision_rewards
 class MarkGold:
     """An admin marks a clip as gold with its true verdict.
 
-    Rules: admins (or the service identity) only; the clip must be visible. A pending or
-    disputed clip is decided by the admin's verdict (its voters are taught with certainty,
-    ``clip.decided`` is recorded and its rewards are posted, as for a consensus decision); a
-    decided clip keeps its status and the verdict must match it (otherwise moderate it
-    first). The clip's counters start over as its shadow tally. Marking twice is harmless.
+    Rules: admins (or the service identity) only; the clip must be visible. A decided clip
+    keeps its status and the verdict must match it (otherwise moderate it first). A clip not
+    decided yet (pending or disputed) is refused (``Conflict`` ``clip_not_decided``) unless
+    the admin explicitly ``decide``s it: then the admin's verdict decides it (its voters are
+    taught with certainty, ``clip.decided`` is recorded and its rewards are posted — the
+    contributor is paid for a valid clip — as for a consensus decision). Marking gold never
+    pays anyone by accident. The clip's counters start over as its shadow tally. Marking
+    twice is harmless.
     """
 
     uow_factory: Callable[[], UnitOfWork]
@@ -42,15 +45,24 @@ class MarkGold:
     rules: ValidationRules
     rewards: RewardRules = field(default_factory=RewardRules)
 
-    async def __call__(self, principal: Principal, clip_id: UUID, verdict: Verdict) -> Clip:
+    async def __call__(
+        self, principal: Principal, clip_id: UUID, verdict: Verdict, *, decide: bool = False
+    ) -> Clip:
         ensure_role(principal, Role.ADMIN)
         async with self.uow_factory() as uow:
             clip = await uow.clips.get_for_update(clip_id)
             if clip is None or not clip.is_visible:
                 raise NotFound("Clip not found.", code="clip_not_found")
+            decided_now = clip.status.verdict is None  # pending or disputed until now
+            if decided_now and not decide:
+                raise Conflict(
+                    f"The clip is {clip.status.value}, not decided: wait for consensus, or send "
+                    '"decide": true to decide it with this verdict (which pays as a decision).',
+                    code="clip_not_decided",
+                    clip_status=clip.status.value,
+                )
             now = self.clock.now()
             tally = clip.tally.as_gold(verdict)
-            decided_now = clip.status.verdict is None  # pending or disputed until now
             decided_at = now if decided_now else clip.decided_at
             await uow.clips.save_tally(clip.id, tally, 0, decided_at)
             if decided_now:

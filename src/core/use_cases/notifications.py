@@ -39,6 +39,7 @@ from core.domain.notifications import (
     PushServiceUnavailable,
     RandomSource,
 )
+from core.domain.pagination import decode_keyed_position, encode_keyed_position
 from core.errors import Conflict, NotFound
 from core.ports.clock import Clock
 from core.ports.ids import IdGenerator
@@ -120,15 +121,30 @@ class UnregisterPushToken:
 
 @dataclass(frozen=True, slots=True)
 class ListMyPushTokens:
-    """The caller's own devices, most recently registered first (inactive ones included,
-    with the reason)."""
+    """The caller's own active devices, most recently registered first, a page at a time
+    (``cursor``: ``next_cursor`` of the previous page). Deactivated devices (unregistered by
+    Expo, superseded, moved to another account) are not listed: they receive nothing."""
 
     uow_factory: Callable[[], UnitOfWork]
 
-    async def __call__(self, principal: Principal) -> list[PushToken]:
+    async def __call__(
+        self, principal: Principal, *, cursor: str | None = None, limit: int = 20
+    ) -> PushTokenPage:
         caller = _member(principal)
+        before = decode_keyed_position(cursor) if cursor else None
         async with self.uow_factory() as uow:
-            return await uow.push_tokens.list_for(caller.id)
+            tokens = await uow.push_tokens.page_for(caller.id, before=before, limit=limit)
+        last = tokens[-1] if len(tokens) == limit else None
+        return PushTokenPage(
+            items=tuple(tokens),
+            next_cursor=encode_keyed_position(last.updated_at, last.token) if last else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PushTokenPage:
+    items: tuple[PushToken, ...]
+    next_cursor: str | None
 
 
 # -- feed and preferences ----------------------------------------------------------------------

@@ -64,16 +64,17 @@ def as_recorded(payout: Payout) -> Payout:
 class RequestPayout:
     """A member withdraws part of their available balance.
 
-    Rules: an ``Idempotency-Key`` is required (400 without); keys belong to the member and
-    are kept as long as the payout; the same key with the same body answers the recorded
-    payout again, with another body 422 ``idempotency_key_reused``, and while the first
-    request is still running 409 ``idempotency_key_in_use``. The amount is a positive whole
-    number of minor units of a supported currency, at least the minimum, and with the last
-    24 hours' payouts within the daily cap; at most one payout in flight per member (409
-    ``payout_in_flight``); the member is active, not on probation and not frozen (403); the
-    destination — the one named, or the member's default in that currency — is their own,
-    confirmed and in that currency. The amount moves ``available → payout_hold`` in the same
-    transaction that records the payout (409 ``insufficient_funds`` when it does not fit), and
+    Rules: an ``Idempotency-Key`` is required (422 ``idempotency_key_required`` without);
+    keys belong to the member and are kept as long as the payout; the same key with the same
+    body answers the recorded payout again, with another body 422
+    ``idempotency_key_reused``, and while the first request is still running 409
+    ``idempotency_key_in_use``. The amount is a positive whole number of minor units of a
+    supported currency, at least the minimum, and with the last 24 hours' payouts within the
+    daily cap; at most one payout in flight per member (409 ``payout_in_flight``); the
+    member is active, not on probation and not frozen (403); the destination — the one
+    named, or the member's default in that currency — is their own, confirmed and in that
+    currency. The amount moves ``available → payout_hold`` in the same transaction that
+    records the payout (409 ``insufficient_funds`` when it does not fit), and
     ``payout.requested`` is recorded for the worker, which asks the provider to transfer.
     """
 

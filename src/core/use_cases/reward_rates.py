@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.identity import Principal, Role, ensure_role
 from core.domain.money import Money, normalise_currency
+from core.domain.pagination import decode_stamped_position, encode_stamped_position
 from core.domain.rewards import RewardKind, RewardRate, check_new_rate
 from core.errors import Conflict, InvalidInput
 from core.ports.clock import Clock
@@ -80,16 +81,44 @@ class AddRewardRate:
 
 @dataclass(frozen=True, slots=True)
 class ListRewardRates:
-    """Every reward rate, latest start first, optionally of one currency and kind (admins
-    and the service identity only)."""
+    """The reward rates, latest start first (then latest added), optionally of one currency
+    and kind, a page at a time (admins and the service identity only). ``cursor`` is the
+    ``next_cursor`` of the previous page; ``next_cursor`` is ``None`` on the last one."""
 
     uow_factory: Callable[[], UnitOfWork]
 
     async def __call__(
-        self, principal: Principal, *, currency: str | None = None, kind: str | None = None
-    ) -> Sequence[RateRecord]:
+        self,
+        principal: Principal,
+        *,
+        currency: str | None = None,
+        kind: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> RatePage:
         ensure_role(principal, Role.ADMIN)
         chosen_currency = normalise_currency(currency) if currency else None
         chosen_kind = _reward_kind(kind) if kind else None
+        after = None
+        if cursor:
+            (valid_from, created_at), rate_id = decode_stamped_position(cursor, 2)
+            after = (valid_from, created_at, rate_id)
         async with self.uow_factory() as uow:
-            return await uow.reward_rates.list_rates(currency=chosen_currency, kind=chosen_kind)
+            records = await uow.reward_rates.list_rates(
+                currency=chosen_currency, kind=chosen_kind, after=after, limit=limit
+            )
+        last = records[-1] if len(records) == limit else None
+        return RatePage(
+            items=tuple(records),
+            next_cursor=encode_stamped_position(
+                (last.rate.valid_from, last.created_at), last.rate.id
+            )
+            if last
+            else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RatePage:
+    items: tuple[RateRecord, ...]
+    next_cursor: str | None

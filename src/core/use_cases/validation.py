@@ -53,6 +53,17 @@ class VoteReceipt:
     clip_status: ClipStatus | None
     decided_now: bool
 
+    @property
+    def decided(self) -> bool:
+        """This vote decided the clip: it settled it as ``accepted`` or ``rejected``. A vote
+        that leaves the clip ``disputed`` ends consensus (``decided_now``) without deciding
+        it — moderators do."""
+        return (
+            self.decided_now
+            and self.clip_status is not None
+            and (self.clip_status.verdict is not None)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class _Applied:

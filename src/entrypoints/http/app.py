@@ -14,6 +14,7 @@ from litestar.routes import HTTPRoute
 
 from entrypoints.container import Container
 from entrypoints.http.auth import provide_principal
+from entrypoints.http.boundary import QUERY_NAMES_STATE, declared_query_names
 from entrypoints.http.controllers.admin_validation import AdminValidationController
 from entrypoints.http.controllers.badges import (
     AdminBadgesController,
@@ -34,7 +35,7 @@ from entrypoints.http.controllers.payouts import (
 )
 from entrypoints.http.controllers.sync import SyncController
 from entrypoints.http.controllers.validation import ValidationController
-from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.errors import EXCEPTION_HANDLERS, PATH_TEMPLATES_STATE, path_template_pattern
 from entrypoints.http.media_types import require_declared_media_type
 from entrypoints.http.metrics import MetricsController, request_metrics
 from entrypoints.http.middleware import (
@@ -134,6 +135,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         for route in app.routes
         if isinstance(route, HTTPRoute)
     }
+    app.state[QUERY_NAMES_STATE] = declared_query_names(app)
+    app.state[PATH_TEMPLATES_STATE] = [
+        path_template_pattern(route.path)
+        for route in app.routes
+        if isinstance(route, HTTPRoute) and route.path_parameters
+    ]
     app.asgi_handler = RequestContextMiddleware(
         CompleteAllowHeader(OneConnectionPerRequest(app.asgi_handler, container.engine), allowed),
         request_metrics(),

@@ -1,13 +1,22 @@
-"""The only place that knows HTTP status codes: every error becomes RFC 9457 problem+json."""
+"""The only place that knows HTTP status codes: every error becomes RFC 9457 problem+json.
+
+The convention (docs/api.md): anything wrong with what the client sent — a body that is not
+JSON or not of the declared shape, a bad query, path or header value, a query parameter the
+endpoint does not declare, a cursor this server did not make, a NUL character, a domain rule
+about the values — is **422** with a stable ``code`` and, where one field is at fault,
+``invalidParams`` naming it. 400 is not used for input."""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from adapters.postgres.errors import is_unavailable, unavailable
 from core.errors import (
@@ -73,6 +82,20 @@ class ProblemException(HTTPException):
         self.problem_title = title
 
 
+class InputProblem(ProblemException):
+    """422: what the client sent is refused at the edge; ``invalid_params`` names the fields."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        invalid_params: list[InvalidParam] | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(422, code, detail, title=title)
+        self.invalid_params = invalid_params
+
+
 class TooManyRequests(HTTPException):
     status_code = 429
 
@@ -84,6 +107,8 @@ class TooManyRequests(HTTPException):
 
 
 def status_of(error: DomainError) -> int:
+    """The status of ``error``'s class; 400 only for the few errors no class maps, such as
+    ``transfer_not_approved`` (Paystack's approval URL refuses a transfer with 400)."""
     for cls in type(error).__mro__:
         if cls in DOMAIN_STATUS:
             return DOMAIN_STATUS[cls]
@@ -131,8 +156,18 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
         headers["Retry-After"] = "5"
         log.warning("storage_unavailable", error=repr(error.__cause__))
     extra = {k: v for k, v in error.extra.items() if _json_safe(v)}
+    field = extra.pop("field", None)
+    invalid = (
+        [InvalidParam(name=str(field), reason=error.message)] if isinstance(field, str) else None
+    )
     return problem_response(
-        request, status=status, code=error.code, detail=error.message, extra=extra, headers=headers
+        request,
+        status=status,
+        code=error.code,
+        detail=error.message,
+        invalid_params=invalid,
+        extra=extra,
+        headers=headers,
     )
 
 
@@ -158,10 +193,13 @@ def on_validation_error(
     malformed = (
         "malformed" in (error.detail or "").lower() or "decode" in (error.detail or "").lower()
     )
+    code = "malformed_body" if malformed else "validation_failed"
+    if not malformed and params and all(param.name == "cursor" for param in params):
+        code = "invalid_cursor"  # the same code whether the pattern or the decoding refused it
     return problem_response(
         request,
-        status=400,
-        code="malformed_body" if malformed else "validation_failed",
+        status=422,
+        code=code,
         title="Malformed request body" if malformed else "Request validation failed",
         detail=_clean_detail(error.detail),
         invalid_params=params or None,
@@ -176,14 +214,115 @@ def _clean_detail(detail: str | None) -> str:
 
 
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    cause = error.__cause__
+    if (
+        isinstance(error, NotFoundException)
+        and isinstance(cause, ValueError)
+        and not isinstance(cause, HTTPException)
+    ):
+        # The router matched a path but could not parse one of its parameters (a malformed
+        # UUID): the client's input is wrong, not the resource missing.
+        bad_parameter = on_bad_path_parameter(request)
+        if bad_parameter is not None:
+            return bad_parameter
     status = error.status_code
     code, title = HTTP_CODES.get(status, ("http_error", "Error"))
+    invalid_params = None
     if isinstance(error, ProblemException):
         code, title = error.problem_code, error.problem_title or title
+    if isinstance(error, InputProblem):
+        invalid_params = error.invalid_params
     headers = dict(error.headers or {})
     detail = error.detail if error.detail and error.detail != title else None
+    if status == 413:
+        detail = _body_limit_detail(request)
+    elif status == 400 and not isinstance(error, ProblemException):
+        # Litestar's own refusals of unreadable input (a bad Content-Length, a multipart
+        # body without its boundary …) follow the same convention as every other input error.
+        status, code, title = 422, "malformed_request", "Malformed request"
     return problem_response(
-        request, status=status, code=code, title=title, detail=detail, headers=headers
+        request,
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        headers=headers,
+        invalid_params=invalid_params,
+    )
+
+
+def _body_limit_detail(request: Request[Any, Any, Any]) -> str:
+    limit: int | None = None
+    try:
+        limit = request.route_handler.resolve_request_max_body_size()
+    except (KeyError, AttributeError):  # pragma: no cover - refused before routing
+        limit = None
+    if not limit or limit == math.inf:
+        return "The request body is too large."
+    return (
+        f"The request body is larger than this endpoint's limit of {limit} bytes ({_size(limit)})."
+    )
+
+
+def _size(limit: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= scale:
+            value = limit / scale
+            return f"{value:.0f} {unit}" if value.is_integer() else f"{value:.1f} {unit}"
+    return f"{limit} B"
+
+
+_PATH_PARAMETER = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):(?P<kind>[a-z]+)\}")
+PATH_TEMPLATES_STATE = "path_templates"
+
+
+def path_template_pattern(template: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A regex matching concrete paths of ``template`` (``/clips/{clip_id:uuid}``) and the
+    kind of each of its parameters."""
+    kinds = {m.group("name"): m.group("kind") for m in _PATH_PARAMETER.finditer(template)}
+    pieces, last = [], 0
+    for match in _PATH_PARAMETER.finditer(template):
+        pieces.append(re.escape(template[last : match.start()]))
+        pieces.append(f"(?P<{match.group('name')}>[^/]+)")
+        last = match.end()
+    pieces.append(re.escape(template[last:]))
+    return re.compile("".join(pieces) + "/?"), kinds
+
+
+_PARSERS: dict[str, Any] = {"uuid": UUID, "int": int, "float": float}
+
+
+def on_bad_path_parameter(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """422 ``invalid_path_parameter`` naming the parameters of the matching route that do
+    not parse; ``None`` when no route's parameters explain the failure (a plain 404)."""
+    path = request.scope.get("path", "")
+    templates: list[tuple[re.Pattern[str], dict[str, str]]] = request.app.state.get(
+        PATH_TEMPLATES_STATE, []
+    )
+    params: list[InvalidParam] = []
+    for pattern, kinds in templates:
+        match = pattern.fullmatch(path)
+        if match is None:
+            continue
+        for name, kind in kinds.items():
+            parser = _PARSERS.get(kind)
+            if parser is None:
+                continue
+            try:
+                parser(match.group(name))
+            except ValueError:
+                params.append(InvalidParam(name=name, reason=f"not a valid {kind}"))
+        if params:
+            break
+    if not params:
+        return None
+    return problem_response(
+        request,
+        status=422,
+        code="invalid_path_parameter",
+        title="Invalid path parameter",
+        detail=f"Malformed path parameter: {', '.join(p.name for p in params)}.",
+        invalid_params=params,
     )
 
 

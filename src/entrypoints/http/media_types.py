@@ -1,5 +1,7 @@
-"""Refuse bodies of the wrong media type (415), nested too deeply (400) or not exactly of the
-declared type (400) before the handler's arguments are made."""
+"""Check every request at the boundary before the handler's arguments are made: query
+parameters the endpoint does not declare and NUL characters anywhere (422, see
+``boundary``), bodies of the wrong media type (415), JSON that does not parse, nests too
+deeply or is not exactly of the declared type (422)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
 
-from entrypoints.http.errors import ProblemException
+from entrypoints.http.boundary import (
+    refuse_nul_in_form,
+    refuse_nul_in_json,
+    refuse_nul_in_query_and_path,
+    refuse_unknown_query_parameters,
+)
+from entrypoints.http.errors import InputProblem
 from entrypoints.http.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 
 JSON_TYPES = ("application/json",)
@@ -21,6 +29,8 @@ BODY_MEDIA_TYPES_OPT = "body_media_types"
 async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
     """Handlers that take ``data`` accept JSON unless their ``opt`` names other types; a JSON
     body must not nest deeper than ``MAX_JSON_DEPTH``."""
+    refuse_unknown_query_parameters(request)
+    refuse_nul_in_query_and_path(request)
     handler = request.route_handler
     if "data" not in handler.parsed_fn_signature.parameters:
         return
@@ -31,6 +41,8 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
         if is_json:
             await _refuse_deep_nesting(request)
             await _require_exact_types(request, handler.parsed_fn_signature.parameters["data"])
+        elif media_type in MULTIPART_TYPES:
+            refuse_nul_in_form(await request.form())
         return
     raise HTTPException(
         status_code=415,
@@ -40,8 +52,10 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
 
 async def _refuse_deep_nesting(request: Request[Any, Any, Any]) -> None:
     if nested_deeper_than(await request.body()):
-        raise ProblemException(
-            400, "json_too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused."
+        raise InputProblem(
+            "json_too_deep",
+            f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
+            title="JSON nested too deeply",
         )
 
 
@@ -63,12 +77,22 @@ async def _require_exact_types(request: Request[Any, Any, Any], data: Any) -> No
     """Litestar converts the decoded body leniently (``0`` would pass as ``false``, ``"15"``
     as ``15``); the OpenAPI document promises JSON Schema's types, so the body is checked
     strictly first — msgspec, microseconds, on a body already known to nest at most
-    ``MAX_JSON_DEPTH`` deep — and anything else is 400 ``validation_failed``, naming the
-    field."""
+    ``MAX_JSON_DEPTH`` deep — and anything else is 422 ``validation_failed``, naming the
+    field. A body that is not JSON is 422 ``malformed_body``; a NUL character in any string
+    or key is 422 ``nul_character``."""
+    try:
+        document = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as error:
+        raise InputProblem(
+            "malformed_body",
+            f"The body is not valid JSON: {error}",
+            title="Malformed request body",
+        ) from None
+    refuse_nul_in_json(document)
     if not isinstance(data.annotation, type) or not issubclass(data.annotation, msgspec.Struct):
         return
     try:
-        decoded = _integral_floats_as_ints(msgspec.json.decode(await request.body()))
+        decoded = _integral_floats_as_ints(document)
         msgspec.convert(decoded, data.annotation, strict=True)
     except msgspec.ValidationError as error:
         message = str(error)
@@ -82,5 +106,3 @@ async def _require_exact_types(request: Request[Any, Any, Any], data: Any) -> No
                 }
             ],
         ) from None
-    except msgspec.DecodeError:
-        return  # malformed JSON: Litestar's own decoding reports it (400 malformed_body)

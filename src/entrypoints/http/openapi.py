@@ -14,10 +14,11 @@ from litestar.static_files import create_static_files_router
 from entrypoints.http.errors import HTTP_CODES
 from entrypoints.http.schemas.problem import PROBLEM_MEDIA_TYPE, Problem
 
-# Every operation can answer these: bad or too deeply nested input (400), no or bad token
-# (401), not allowed (403), the server's deadlines and limits (408, 413, 431), the write
-# limit (429), a fault (500), a dependency down (503).
-COMMON_PROBLEMS = (400, 401, 403, 408, 413, 415, 429, 431, 500, 503)
+# Every operation can answer these: no or bad token (401), not allowed (403), the server's
+# deadlines and limits (408, 413, 431), a body of another media type (415), anything wrong
+# with the input — unknown query parameter, malformed path parameter, bad JSON, NUL
+# character (422), the write limit (429), a fault (500), a dependency down (503).
+COMMON_PROBLEMS = (401, 403, 408, 413, 415, 422, 429, 431, 500, 503)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
@@ -68,7 +69,12 @@ def openapi_config(version: str) -> OpenAPIConfig:
         description=(
             "Voice clips, validation consensus, earnings and payouts. Authenticate with a "
             "Supabase Auth JWT (`Authorization: Bearer …`). Errors are RFC 9457 "
-            "problem+json documents with a stable `code`."
+            "problem+json documents with a stable `code`; anything wrong with the input "
+            "(body, query, path, an undeclared query parameter, a cursor this server did not "
+            "make, a NUL character in text) is 422 with `invalidParams` naming the fields. "
+            "Responses carry every field of their schema, `null` when it has no value. "
+            "Lists are pages: `limit` and an opaque `cursor` (`nextCursor` of the previous "
+            "page, null on the last)."
         ),
         path=DOCS_PATH,
         # Swagger UI (/docs) is served whole by Chorus; Scalar (/docs/scalar) loads its

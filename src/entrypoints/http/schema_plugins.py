@@ -16,8 +16,13 @@ if TYPE_CHECKING:
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
     """For msgspec structs: ``additionalProperties: false`` when the struct refuses unknown
-    fields (``forbid_unknown_fields=True``: 400 ``validation_failed``), and the constraints
-    of list items (``list[Annotated[str, Meta(pattern=…)]]``), which Litestar drops."""
+    fields (``forbid_unknown_fields=True``: 422 ``validation_failed``), and the constraints
+    of list items (``list[Annotated[str, Meta(pattern=…)]]``), which Litestar drops.
+
+    Structs that do not refuse unknown fields are responses (every request body does), and
+    responses carry every field, ``null`` when it has no value (docs/api.md): all their
+    fields are ``required`` — unless the struct omits defaults (problem details, whose
+    optional members are absent as RFC 9457 allows)."""
 
     def to_openapi_schema(
         self, field_definition: FieldDefinition, schema_creator: SchemaCreator
@@ -28,6 +33,8 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
             return schema
         if info.forbid_unknown_fields:
             schema.additional_properties = False
+        elif not info.cls.__struct_config__.omit_defaults:
+            schema.required = sorted(field.encode_name for field in info.fields)
         for field in info.fields:
             constraints = _string_item_constraints(field.type)
             prop = (schema.properties or {}).get(field.encode_name)

@@ -26,7 +26,7 @@ from core.domain.sync_ops import (
     PROFILE_UPDATE,
     VALIDATION_SUBMIT,
 )
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.ports.unit_of_work import UnitOfWork
 from core.use_cases.moderation import CreateFlag
 from core.use_cases.notifications import MarkNotificationRead
@@ -67,7 +67,7 @@ def problem_of(error: BaseException) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class _PayloadOp(Generic[In]):
     """Decode the payload with the endpoint's request struct (a bad payload is the
-    endpoint's 400 ``validation_failed``), apply, answer with the endpoint's response."""
+    endpoint's 422 ``validation_failed``), apply, answer with the endpoint's response."""
 
     payload: type[In]
     apply: Callable[[Principal, In, UnitsOfWork], Awaitable[msgspec.Struct | None]]
@@ -78,7 +78,7 @@ class _PayloadOp(Generic[In]):
         try:
             body = msgspec.convert(payload, self.payload)
         except msgspec.ValidationError as error:
-            raise DomainError(f"Invalid payload: {error}", code="validation_failed") from None
+            raise InvalidInput(f"Invalid payload: {error}", code="validation_failed") from None
         answer = await self.apply(principal, body, uow_factory)
         result: dict[str, Any] = msgspec.to_builtins(answer) if answer is not None else {}
         return result

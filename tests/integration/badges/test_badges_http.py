@@ -125,7 +125,7 @@ async def test_catalogue_administration_is_for_admins_and_codes_are_unique(clien
         await client.patch(unknown, json={"name": "x"}, headers=admin), 404, "badge_not_found"
     )
     assert_problem(await client.delete(unknown, headers=admin), 404, "badge_not_found")
-    assert_problem(await client.post("/admin/badges", json={**body, "nope": 1}, headers=admin), 400)
+    assert_problem(await client.post("/admin/badges", json={**body, "nope": 1}, headers=admin), 422)
 
 
 async def test_members_cannot_award_the_service_and_admins_can(client, engine, worker):
@@ -295,7 +295,7 @@ async def test_leaderboards_name_only_members_who_opted_in(client, engine, worke
     assert_problem(
         await client.get("/leaderboards/english", headers=ada_headers), 422, "invalid_language"
     )
-    assert_problem(await client.get("/leaderboards/ha?board=likes", headers=ada_headers), 400)
+    assert_problem(await client.get("/leaderboards/ha?board=likes", headers=ada_headers), 422)
 
 
 async def _accept(engine, clip_id: str) -> None:

@@ -88,7 +88,7 @@ async def test_oversized_upload_is_413(client, engine, settings):
         ("language", "y0", 422),
         ("prompt", "   ", 422),
         ("prompt", "x" * 501, 422),
-        ("clientId", "not-a-uuid", 400),
+        ("clientId", "not-a-uuid", 422),
     ],
 )
 async def test_bad_fields_are_refused(client, engine, field, value, status):
@@ -104,7 +104,7 @@ async def test_missing_file_and_json_body_are_refused(client):
     missing = await client.post(
         "/clips", data=form, files={"other": ("x.wav", AUDIO)}, headers=member_headers()
     )
-    assert_problem(missing, 400)
+    assert_problem(missing, 422)
     urlencoded = await client.post("/clips", data=form, headers=member_headers())
     assert_problem(urlencoded, 415)
     as_json = await client.post("/clips", json=form, headers=member_headers())
@@ -123,8 +123,10 @@ async def test_status_is_shown_to_the_contributor_only(client):
     mine = (await client.get(f"/clips/{clip_id}", headers=owner)).json()
     theirs = (await client.get(f"/clips/{clip_id}", headers=member_headers())).json()
     assert mine["status"] == "pending"
-    assert "status" not in theirs
-    assert "clientId" not in theirs
+    # Every field is present (docs/api.md); what others may not see is null.
+    private = ("status", "clientId", "visibility", "validVotes", "invalidVotes", "decidedAt")
+    assert {name: theirs[name] for name in private} == dict.fromkeys(private)
+    assert theirs["feedback"] is None
 
 
 async def test_hidden_clips_are_not_found_for_others(client, engine):
@@ -140,7 +142,8 @@ async def test_hidden_clips_are_not_found_for_others(client, engine):
 async def test_unknown_and_malformed_ids(client):
     assert_problem(await client.get(f"/clips/{uuid.uuid4()}", headers=member_headers()), 404)
     malformed = await client.get("/clips/not-a-uuid", headers=member_headers())
-    assert 400 <= malformed.status_code < 500
+    assert_problem(malformed, 422, "invalid_path_parameter")
+    assert malformed.json()["invalidParams"] == [{"name": "clip_id", "reason": "not a valid uuid"}]
 
 
 async def test_audio_is_streamed_with_ranges(client):
@@ -171,5 +174,5 @@ async def test_my_clips_are_paginated_newest_first(client):
     second = await client.get(f"/clips/mine?limit=3&cursor={first['nextCursor']}", headers=headers)
     assert [c["id"] for c in second.json()["items"]] == ids[::-1][3:]
     assert second.json()["nextCursor"] is None
-    assert_problem(await client.get("/clips/mine?cursor=%%%", headers=headers), 400)
+    assert_problem(await client.get("/clips/mine?cursor=%%%", headers=headers), 422)
     assert_problem(await client.get("/clips/mine?cursor=bm90LW91cnM", headers=headers), 422)

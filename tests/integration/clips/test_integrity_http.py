@@ -49,7 +49,7 @@ async def make_established(client, engine) -> dict[str, str]:
 async def mark_gold(client, admin, verdict: str) -> str:
     clip_id, _ = await new_clip(client)
     response = await client.put(
-        f"/admin/clips/{clip_id}/gold", json={"verdict": verdict}, headers=admin
+        f"/admin/clips/{clip_id}/gold", json={"verdict": verdict, "decide": True}, headers=admin
     )
     assert response.status_code == 200, response.text
     return clip_id

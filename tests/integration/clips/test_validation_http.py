@@ -20,6 +20,7 @@ from tests.integration.clips.helpers import (
     vote,
 )
 from tests.integration.http.test_auth import assert_problem
+from tests.integration.money.test_money_http import add_rates
 from tests.tokens import bearer, member_headers, service_token
 
 
@@ -111,7 +112,7 @@ async def test_own_clip_second_vote_unknown_and_hidden(client, engine):
 )
 async def test_malformed_votes_are_400(client, engine, body):
     response = await client.post("/monetization/validate", json=body, headers=member_headers())
-    assert_problem(response, 400)
+    assert_problem(response, 422)
     assert await scalar(engine, "SELECT count(*) FROM validations") == 0
 
 
@@ -224,7 +225,9 @@ async def test_gold_clips_are_mixed_in_and_score_the_validator(make_app, setting
         for _ in range(3):
             clip_id, _ = await new_clip(client)
             marked = await client.put(
-                f"/admin/clips/{clip_id}/gold", json={"verdict": "invalid"}, headers=admin
+                f"/admin/clips/{clip_id}/gold",
+                json={"verdict": "invalid", "decide": True},
+                headers=admin,
             )
             assert marked.status_code == 200, marked.text
             gold_ids.append(clip_id)
@@ -255,7 +258,9 @@ async def test_gold_admin_endpoints_are_admin_only(client, engine):
     )
     assert_problem(member, 403, "role_required")
     service = await client.put(
-        f"/admin/clips/{clip_id}/gold", json={"verdict": "valid"}, headers=bearer(service_token())
+        f"/admin/clips/{clip_id}/gold",
+        json={"verdict": "valid", "decide": True},
+        headers=bearer(service_token()),
     )
     assert service.status_code == 200
     admin = await make_admin(client, engine)
@@ -271,9 +276,40 @@ async def test_gold_admin_endpoints_are_admin_only(client, engine):
     assert_problem(peek, 403)
 
 
+async def test_gold_never_decides_a_pending_clip_by_accident(client, engine):
+    """Issue 16 §7: marking a pending clip gold used to accept it with no votes and pay its
+    contributor. Now it is 409 ``clip_not_decided`` and nothing changes, unless the admin
+    says ``decide``: then the verdict decides the clip, paid as a decision."""
+    await add_rates(client, engine)
+    admin = await make_admin(client, engine)
+    clip_id, contributor = await new_clip(client)
+    refused = await client.put(
+        f"/admin/clips/{clip_id}/gold", json={"verdict": "valid"}, headers=admin
+    )
+    assert_problem(refused, 409, "clip_not_decided")
+    assert refused.json()["extra"] == {"clip_status": "pending"}
+    assert await scalar(engine, "SELECT is_gold FROM voice_clips") is False
+    assert await scalar(engine, "SELECT count(*) FROM transactions") == 0
+    mine = (await client.get(f"/clips/{clip_id}", headers=contributor)).json()
+    assert (mine["status"], mine["decidedAt"]) == ("pending", None)
+
+    decided = await client.put(
+        f"/admin/clips/{clip_id}/gold", json={"verdict": "valid", "decide": True}, headers=admin
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "accepted"
+    assert decided.json()["decidedAt"] is not None
+    assert await scalar(engine, "SELECT count(*) FROM transactions") == 1  # the contributor
+    again = await client.put(  # decided now: no flag needed, nothing paid twice
+        f"/admin/clips/{clip_id}/gold", json={"verdict": "valid"}, headers=admin
+    )
+    assert again.status_code == 200, again.text
+    assert await scalar(engine, "SELECT count(*) FROM transactions") == 1
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"clipId": "nope"}, 400), ({}, 400), ({"clipId": str(uuid.uuid4())}, 404)],
+    [({"clipId": "nope"}, 422), ({}, 422), ({"clipId": str(uuid.uuid4())}, 404)],
 )
 async def test_bad_skips_are_refused_and_nothing_is_recorded(client, engine, body, status):
     response = await client.post("/monetization/skip", json=body, headers=member_headers())

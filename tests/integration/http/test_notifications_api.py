@@ -74,7 +74,7 @@ async def test_nobody_registers_a_token_for_someone_else(client) -> None:
         json={"token": PHONE, "profileId": str(bob)},
         headers=member_headers(ada),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert await my_tokens(client, bob) == []
 
 
@@ -104,7 +104,7 @@ async def test_bad_tokens_and_anonymous_callers_are_refused(client) -> None:
     response = await client.post(
         "/notifications/tokens", json={"token": "fcm:abc"}, headers=member_headers()
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["invalidParams"][0]["name"] == "token"
     assert (await client.get("/notifications/tokens")).status_code == 401
     assert (await client.get("/notifications")).status_code == 401
@@ -132,7 +132,7 @@ async def test_preferences_default_on_and_change_per_category(client) -> None:
         json={"categories": [{"category": "marketing", "enabled": True}]},
         headers=member_headers(ada),
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 422
 
 
 async def test_the_feed_pages_and_marks_read_own_notifications_only(client, settings) -> None:
@@ -185,3 +185,41 @@ class _At:
 
     def now(self) -> datetime:
         return self.moment
+
+
+async def test_devices_are_paged_and_deactivated_ones_are_not_listed(client, engine) -> None:
+    """Issue 16 §7: the device list is a page like every list, of active devices only."""
+    import sqlalchemy as sa
+
+    ada = uuid.uuid4()
+    tokens = [f"ExponentPushToken[device-{number}]" for number in range(5)]
+    for token in tokens:
+        await register(client, ada, token)
+    async with engine.begin() as connection:  # Expo said the first one is gone
+        await connection.execute(
+            sa.text(
+                "UPDATE push_tokens SET active = false,"
+                " deactivated_reason = 'device_not_registered' WHERE token = :token"
+            ),
+            {"token": tokens[0]},
+        )
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = await client.get("/notifications/tokens", params=params, headers=member_headers(ada))
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["items"]) <= 2
+        assert all(item["active"] and item["deactivatedReason"] is None for item in body["items"])
+        seen += [item["token"] for item in body["items"]]
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(tokens[1:])
+    assert len(seen) == len(set(seen))
+    bad = await client.get(
+        "/notifications/tokens", params={"cursor": "bm90LW91cnM"}, headers=member_headers(ada)
+    )
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "invalid_cursor"

@@ -239,3 +239,14 @@ async def test_rates_in_force_and_their_slots(world):
     assert [r.rate.id for r in listed] == [rates[1].id, *same_start]
     assert listed[0].created_by == admin
     assert len(everything) == 5
+    paged: list = []
+    after = None
+    async with world.uow() as uow:
+        while True:  # two at a time, through the ties (same start and creation: by id)
+            page = await uow.reward_rates.list_rates(after=after, limit=2)
+            paged += page
+            if len(page) < 2:
+                break
+            last = page[-1]
+            after = (last.rate.valid_from, last.created_at, last.rate.id)
+    assert [r.rate.id for r in paged] == [r.rate.id for r in everything]

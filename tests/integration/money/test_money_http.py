@@ -118,10 +118,15 @@ async def test_a_member_reads_only_their_own_balance_and_history(client, engine)
     await decide(client, clip_id, "valid", "valid")
     owner_id = (await client.get("/me", headers=owner)).json()["id"]
     stranger = member_headers()
-    # There is no parameter naming a member: anything that tries gets the caller's own.
-    for query in ("", f"?profileId={owner_id}", f"?memberId={owner_id}&member={owner_id}"):
-        assert (await balance(client, stranger, query))["lifetimeEarnedMinor"] == 0
-        assert (await history(client, stranger, query))["items"] == []
+    # There is no parameter naming a member: the caller's own, and a query that tries is
+    # refused as an unknown parameter (docs/api.md) — never someone else's money.
+    assert (await balance(client, stranger, ""))["lifetimeEarnedMinor"] == 0
+    assert (await history(client, stranger, ""))["items"] == []
+    for query in (f"?profileId={owner_id}", f"?memberId={owner_id}&member={owner_id}"):
+        for path in ("/monetization/balance", "/monetization/transactions"):
+            refused = await client.get(path + query, headers=stranger)
+            assert_problem(refused, 422, "unknown_parameter")
+            assert str(owner_id) not in refused.text.replace(query, "")
     owner_page = await history(client, owner, "?limit=1")
     assert owner_page["nextCursor"]
     stolen_cursor = await history(client, stranger, f"?cursor={owner_page['nextCursor']}")
@@ -135,12 +140,12 @@ async def test_a_member_reads_only_their_own_balance_and_history(client, engine)
 @pytest.mark.parametrize(
     ("path", "status", "code"),
     [
-        ("/monetization/balance?currency=EUR", 400, "validation_failed"),
-        ("/monetization/balance?currency=naira", 400, None),
-        ("/monetization/transactions?limit=0", 400, None),
-        ("/monetization/transactions?limit=101", 400, None),
+        ("/monetization/balance?currency=EUR", 422, "validation_failed"),
+        ("/monetization/balance?currency=naira", 422, None),
+        ("/monetization/transactions?limit=0", 422, None),
+        ("/monetization/transactions?limit=101", 422, None),
         ("/monetization/transactions?cursor=not-a-cursor", 422, "invalid_cursor"),
-        ("/monetization/transactions?cursor=not%20a%20cursor", 400, "validation_failed"),
+        ("/monetization/transactions?cursor=not%20a%20cursor", 422, "invalid_cursor"),
     ],
 )
 async def test_bad_queries_are_problems(client, path, status, code):
@@ -194,24 +199,24 @@ async def test_new_rates_take_effect_from_a_date_and_are_never_edited(client, en
 
 BAD_RATES = [
     # (body, status, code)
-    ({"kind": "tip", "amountMinor": 100, "currency": "NGN"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 0, "currency": "NGN"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": -5, "currency": "NGN"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 1.5, "currency": "NGN"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": "1.5", "currency": "NGN"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 2**63, "currency": "NGN"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "EUR"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "N"}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 100}, 400, None),
-    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "id": "x"}, 400, None),
+    ({"kind": "tip", "amountMinor": 100, "currency": "NGN"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 0, "currency": "NGN"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": -5, "currency": "NGN"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 1.5, "currency": "NGN"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": "1.5", "currency": "NGN"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 2**63, "currency": "NGN"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "EUR"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "N"}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 100}, 422, None),
+    ({"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "id": "x"}, 422, None),
     (
         {"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "language": "1"},
-        400,
+        422,
         None,
     ),
     (
         {"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "language": "e_n"},
-        400,
+        422,
         None,
     ),
     (
@@ -247,7 +252,7 @@ BAD_RATES = [
     ),
     (
         {"kind": "clip_accepted", "amountMinor": 100, "currency": "NGN", "validFrom": "soon"},
-        400,
+        422,
         None,
     ),
 ]
@@ -273,4 +278,4 @@ async def test_a_rate_body_that_is_not_json_is_refused(client, engine):
     broken = await client.post(
         "/monetization/rates", content=b"{", headers={**admin, "content-type": "application/json"}
     )
-    assert_problem(broken, 400)
+    assert_problem(broken, 422)

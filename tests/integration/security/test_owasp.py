@@ -106,7 +106,8 @@ async def others_see_a_clip_without_its_private_details(client, engine, ada, bob
     clip_id = await ada_clip(client, ada)
     seen = (await client.get(f"/clips/{clip_id}", headers=bob.headers)).json()
     assert seen["id"] == clip_id
-    assert not {"status", "clientId", "validVotes", "invalidVotes"} & set(seen)
+    private = ("status", "clientId", "validVotes", "invalidVotes", "decidedAt")
+    assert [seen[name] for name in private] == [None] * len(private)  # present, null
     audio = await client.get(f"/clips/{clip_id}/audio", headers=bob.headers)
     assert audio.status_code == 200  # validators must hear it
     assert audio.headers["cache-control"].startswith("private")
@@ -414,9 +415,9 @@ async def test_every_operation_but_the_probes_and_the_webhook_wants_a_token(clie
             endpoint.method, endpoint.url(), headers={"Content-Type": "application/json"},
             content=b"{}",
         )  # fmt: skip
-        # 401, or the body refused first (400 malformed, 415 wrong media type): never an
+        # 401, or the body refused first (422 malformed, 415 wrong media type): never an
         # answer that depends on who is asking.
-        assert response.status_code in (400, 401, 415), (str(endpoint), response.text)
+        assert response.status_code in (401, 415, 422), (str(endpoint), response.text)
 
 
 async def test_members_get_403_from_every_admin_operation(client):
@@ -468,7 +469,7 @@ async def test_a_member_cannot_promote_themselves(client, extra):
     response = await client.patch(
         "/me", json={"displayName": "Eve", **extra}, headers=member.headers
     )
-    assert_problem(response, 400, "validation_failed")
+    assert_problem(response, 422, "validation_failed")
     me = (await client.get("/me", headers=member.headers)).json()
     assert (me["role"], me["displayName"], me["id"]) == ("member", None, str(member.id))
 
@@ -484,7 +485,7 @@ async def test_rates_record_their_author_not_the_body(client, engine):
             sa.text("UPDATE profiles SET role = 'admin' WHERE id = :id"), {"id": admin.id}
         )
     response = await client.post("/monetization/rates", json=body, headers=admin.headers)
-    assert_problem(response, 400, "validation_failed")
+    assert_problem(response, 422, "validation_failed")
 
 
 # -- API4: resource consumption --------------------------------------------------------------
@@ -515,7 +516,7 @@ async def test_every_page_is_bounded(client):
                 maximum = int(parameter["schema"]["maximum"])
                 url = endpoint.url() + f"?limit={maximum + 1}&language=yo"
                 response = await client.get(url, headers=member.headers)
-                assert_problem(response, 400)
+                assert_problem(response, 422)
     assert limited >= 5
 
 

@@ -111,8 +111,15 @@ def test_schemathesis_finds_nothing(world: World, role: str, tmp_path: Path) -> 
         *("--report", "json", "--report-json-path", str(report)),
     ]
     # In tmp_path: schemathesis keeps its caches in the working directory.
+    hooks = Path(__file__).with_name("schemathesis_hooks.py")
     run = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(hooks)},
     )
     summary = json.loads(report.read_text())
     figures = {

@@ -213,9 +213,9 @@ async def test_a_batch_skips_clips_another_transaction_holds_without_waiting(
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"language": "yo", "size": 0}, 400, "validation_failed"),
-        ({"language": "yo", "size": 101}, 400, "validation_failed"),
-        ({"language": "yo", "size": 5, "extra": 1}, 400, "validation_failed"),
+        ({"language": "yo", "size": 0}, 422, "validation_failed"),
+        ({"language": "yo", "size": 101}, 422, "validation_failed"),
+        ({"language": "yo", "size": 5, "extra": 1}, 422, "validation_failed"),
         ({"language": "!!", "size": 5}, 422, "invalid_language"),
     ],
 )

@@ -101,8 +101,8 @@ async def test_a_mixed_batch_gets_one_result_per_operation(client, engine, setti
         ("rejected", "unsupported_op", 422),
         ("rejected", "invalid_reason", 422),
         ("applied", None, None),
-        ("rejected", "validation_failed", 400),
-        ("rejected", "validation_failed", 400),
+        ("rejected", "validation_failed", 422),
+        ("rejected", "validation_failed", 422),
         ("rejected", "own_clip", 403),
         ("applied", None, None),
         ("applied", None, None),
@@ -125,7 +125,7 @@ async def test_a_mixed_batch_gets_one_result_per_operation(client, engine, setti
     assert results[12]["result"]["displayName"] == "Ada"
     assert results[14] == {
         "opId": first["opId"], "status": "duplicate", "original": "applied",
-        "result": results[0]["result"],
+        "result": results[0]["result"], "problem": None,
     }  # fmt: skip
     # The same codes as online.
     online = await client.post(
@@ -248,7 +248,7 @@ async def test_suspended_members_push_what_they_may_still_do(client, engine, set
 )  # fmt: skip
 async def test_malformed_pushes_are_400_and_change_nothing(client, engine, body):
     response = await client.post("/sync/push", json=body, headers=member_headers())
-    assert_problem(response, 400)
+    assert_problem(response, 422)
     assert await count(engine, "sync_ops") == 0
 
 

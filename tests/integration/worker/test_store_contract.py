@@ -72,7 +72,12 @@ async def test_devices(backend: Backend) -> None:
     backend.clock.advance(seconds=1)
     await register(principal(backend, ada), DeviceRegistration(TABLET))
     listing = ListMyPushTokens(backend.uow)
-    assert [t.token for t in await listing(principal(backend, ada))] == [TABLET, PHONE]
+    assert [t.token for t in (await listing(principal(backend, ada))).items] == [TABLET, PHONE]
+    first = await listing(principal(backend, ada), limit=1)
+    assert [t.token for t in first.items] == [TABLET]
+    assert first.next_cursor is not None
+    rest = await listing(principal(backend, ada), cursor=first.next_cursor, limit=1)
+    assert [t.token for t in rest.items] == [PHONE]
 
     backend.clock.advance(seconds=1)
     with pytest.raises(Conflict):
@@ -82,11 +87,11 @@ async def test_devices(backend: Backend) -> None:
     )
     assert moved.device_id == "install-1"
     assert moved.created_at < moved.updated_at  # first registration kept
-    assert [t.token for t in await listing(principal(backend, ada))] == [TABLET]
+    assert [t.token for t in (await listing(principal(backend, ada))).items] == [TABLET]
     with pytest.raises(NotFound):
         await UnregisterPushToken(backend.uow)(principal(backend, ada), PHONE)
     await UnregisterPushToken(backend.uow)(principal(backend, bob), PHONE)
-    assert await listing(principal(backend, bob)) == []
+    assert (await listing(principal(backend, bob))).items == ()
 
 
 async def test_feed_preferences_and_deliveries(backend: Backend) -> None:

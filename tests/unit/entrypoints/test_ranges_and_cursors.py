@@ -8,6 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from litestar.exceptions import HTTPException
 
+from core.domain.pagination import (
+    MAX_CURSOR_LENGTH,
+    decode_keyed_position,
+    decode_stamped_position,
+    encode_keyed_position,
+    encode_stamped_position,
+)
 from core.errors import InvalidInput
 from entrypoints.http.cursors import decode_cursor, encode_cursor
 from entrypoints.http.ranges import byte_range
@@ -58,3 +65,35 @@ def test_cursors_round_trip(at, item_id):
 def test_bad_cursors_are_refused(cursor):
     with pytest.raises(InvalidInput):
         decode_cursor(cursor)
+
+
+@given(
+    st.datetimes(timezones=st.just(UTC)),
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=60),
+)
+def test_keyed_cursors_round_trip(at, key):
+    assert decode_keyed_position(encode_keyed_position(at, key)) == (at, key)
+
+
+@given(st.lists(st.datetimes(timezones=st.just(UTC)), min_size=1, max_size=3), st.uuids())
+def test_stamped_cursors_round_trip(stamps, item_id):
+    cursor = encode_stamped_position(tuple(stamps), item_id)
+    assert decode_stamped_position(cursor, len(stamps)) == (tuple(stamps), item_id)
+    with pytest.raises(InvalidInput):  # a cursor of another list's shape
+        decode_stamped_position(cursor, len(stamps) + 1)
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGEgY3Vyc29y", "x" * 300])
+def test_bad_keyed_and_stamped_cursors_are_refused_naming_the_cursor(cursor):
+    for decode in (decode_keyed_position, lambda text: decode_stamped_position(text, 2)):
+        with pytest.raises(InvalidInput) as refused:
+            decode(cursor)
+        assert (refused.value.code, refused.value.extra["field"]) == ("invalid_cursor", "cursor")
+
+
+def test_the_longest_device_token_fits_in_a_cursor():
+    token = "ExponentPushToken[" + "x" * 200 + "]"
+    at = datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    cursor = encode_keyed_position(at, token)
+    assert len(cursor) <= MAX_CURSOR_LENGTH
+    assert decode_keyed_position(cursor) == (at, token)

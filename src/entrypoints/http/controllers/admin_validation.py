@@ -22,7 +22,14 @@ class AdminValidationController(Controller):
     @put(
         "/clips/{clip_id:uuid}/gold",
         summary="Use a clip as gold with its true verdict (admin)",
-        responses=problems(404, 409),
+        description=(
+            "A decided clip keeps its status; `verdict` must match it (409 `verdict_mismatch`: "
+            "moderate it first). A clip not decided yet (pending or disputed) is 409 "
+            '`clip_not_decided` unless the body says `"decide": true`: the admin\'s verdict '
+            "then decides the clip and its rewards are posted as for a consensus decision "
+            "(the contributor is paid for a valid clip)."
+        ),
+        responses=problems(404, 409, 422),
     )
     async def mark_gold(
         self,
@@ -31,7 +38,9 @@ class AdminValidationController(Controller):
         clip_id: FromPath[UUID],
         data: JSONBody[GoldIn],
     ) -> ClipOut:
-        clip = await container_of(request).mark_gold()(principal, clip_id, Verdict(data.verdict))
+        clip = await container_of(request).mark_gold()(
+            principal, clip_id, Verdict(data.verdict), decide=data.decide
+        )
         return ClipOut.of(clip, details=True)
 
     @delete(

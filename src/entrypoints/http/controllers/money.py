@@ -76,18 +76,26 @@ class RewardRatesController(Controller):
     tags = ["admin"]
     security = BEARER_SECURITY
 
-    @get(summary="Reward rates, latest start first (admin)", responses=problems(422))
+    @get(
+        summary="Reward rates, latest start first (admin)",
+        description="A page at a time: pass `nextCursor` back as `cursor` for the next one.",
+        responses=problems(422),
+    )
     async def list_rates(
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
         currency: CurrencyQuery = None,
         kind: FromQuery[RewardKindName | None] = None,
+        cursor: CursorQuery = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> RateList:
-        records = await container_of(request).list_reward_rates()(
-            principal, currency=currency, kind=kind
+        page = await container_of(request).list_reward_rates()(
+            principal, currency=currency, kind=kind, cursor=cursor, limit=limit
         )
-        return RateList(items=[RateOut.of(record) for record in records])
+        return RateList(
+            items=[RateOut.of(record) for record in page.items], next_cursor=page.next_cursor
+        )
 
     @post(
         summary="Add a reward rate (admin)",

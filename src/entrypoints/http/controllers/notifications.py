@@ -57,12 +57,26 @@ class NotificationsController(Controller):
         token = await container_of(request).register_push_token()(principal, data.to_registration())
         return PushTokenOut.of(token)
 
-    @get("/tokens", summary="My registered devices", responses=problems())
+    @get(
+        "/tokens",
+        summary="My active devices, most recently registered first",
+        description=(
+            "Devices that receive pushes; deactivated ones (unregistered by Expo, superseded "
+            "by newer devices, moved to another account) are not listed."
+        ),
+        responses=problems(422),
+    )
     async def list_tokens(
-        self, request: Request[Any, Any, Any], principal: Caller
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        cursor: CursorQuery = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> PushTokenList:
-        tokens = await container_of(request).list_push_tokens()(principal)
-        return PushTokenList(items=[PushTokenOut.of(token) for token in tokens])
+        page = await container_of(request).list_push_tokens()(principal, cursor=cursor, limit=limit)
+        return PushTokenList(
+            items=[PushTokenOut.of(token) for token in page.items], next_cursor=page.next_cursor
+        )
 
     @delete(
         "/tokens/{token:str}",

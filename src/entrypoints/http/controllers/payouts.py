@@ -57,7 +57,7 @@ class PayoutsController(Controller):
         summary="Withdraw part of my available balance",
         description=rules_of(RequestPayout),
         status_code=201,
-        responses=problems(400, 403, 404, 409, 422),
+        responses=problems(403, 404, 409, 422),
         operation_class=requiring_headers("Idempotency-Key"),
     )
     async def request_payout(

@@ -50,9 +50,10 @@ class FeedbackOut(msgspec.Struct, rename="camel"):
         )
 
 
-class ClipOut(msgspec.Struct, rename="camel", omit_defaults=True):
-    """A clip. ``status`` and ``decidedAt`` are shown to the contributor and moderation
-    only (validators must not be able to recognise gold clips); so is ``feedback``, on clips
+class ClipOut(msgspec.Struct, rename="camel"):
+    """A clip. ``status`` and ``decidedAt`` (when it was accepted or rejected; null while
+    pending or disputed) are shown to the contributor and moderation only (validators must
+    not be able to recognise gold clips); so is ``feedback``, on clips
     rejected, disputed, flagged, hidden or removed."""
 
     id: UUID
@@ -97,7 +98,7 @@ class ClipOut(msgspec.Struct, rename="camel", omit_defaults=True):
             visibility=clip.visibility.value,
             valid_votes=clip.tally.valid_votes,
             invalid_votes=clip.tally.invalid_votes,
-            decided_at=clip.decided_at,
+            decided_at=clip.decided_at if clip.status.verdict is not None else None,
         )
 
 
@@ -121,7 +122,9 @@ class VoteOut(msgspec.Struct, rename="camel"):
     you by the queue: changes nothing) | ``too_fast`` (sent before the clip could have been
     heard: not counted, not paid) | ``ignored_probation`` | ``ignored_weightless``.
     ``clipStatus`` is the clip's status now as far as you may know it (null for an
-    unsolicited vote); ``decided`` says whether this vote settled the clip."""
+    unsolicited vote); ``decided`` says whether this vote decided the clip (``accepted`` or
+    ``rejected``): a vote that leaves it ``disputed`` answers ``decided: false`` (moderators
+    decide disputed clips)."""
 
     clip_id: UUID
     outcome: str
@@ -135,7 +138,7 @@ class VoteOut(msgspec.Struct, rename="camel"):
             clip_id=receipt.clip_id,
             outcome=receipt.outcome.value,
             late=receipt.outcome in (VoteOutcome.LATE, VoteOutcome.LATE_RESERVED),
-            decided=receipt.decided_now,
+            decided=receipt.decided,
             clip_status=receipt.clip_status.value if receipt.clip_status else None,
         )
 
@@ -145,7 +148,12 @@ class SkipIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
 
 
 class GoldIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """``verdict``: the clip's true verdict. ``decide``: required (``true``) to mark a clip
+    that is not decided yet (pending or disputed) — the admin's verdict then decides it and
+    pays as a consensus decision would; without it such a clip is 409 ``clip_not_decided``."""
+
     verdict: Literal["valid", "invalid"]
+    decide: bool = False
 
 
 class StandingOut(msgspec.Struct, rename="camel"):

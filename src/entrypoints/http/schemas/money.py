@@ -69,7 +69,7 @@ def describe(entry: LedgerEntry) -> str:
     return "Payout failed: returned to your available balance"
 
 
-class LedgerEntryOut(msgspec.Struct, rename="camel", omit_defaults=True):
+class LedgerEntryOut(msgspec.Struct, rename="camel"):
     """One movement of the member's money: ``amountMinor`` moved from ``fromAccount`` to
     ``toAccount`` (``pending``, ``available``, ``payout_hold`` are the member's; the others the
     platform's). ``kind``: ``reward_earned`` | ``reward_released`` | ``reward_reversed`` |
@@ -180,4 +180,7 @@ def _rate_fields(rate: RewardRate) -> dict[str, Any]:
 
 
 class RateList(msgspec.Struct, rename="camel"):
+    """A page of reward rates; ``nextCursor`` is null on the last page."""
+
     items: list[RateOut]
+    next_cursor: str | None

@@ -73,7 +73,10 @@ class PushTokenOut(msgspec.Struct, rename="camel"):
 
 
 class PushTokenList(msgspec.Struct, rename="camel"):
+    """A page of the caller's active devices; ``nextCursor`` is null on the last page."""
+
     items: list[PushTokenOut]
+    next_cursor: str | None
 
 
 class NotificationOut(msgspec.Struct, rename="camel"):

@@ -41,7 +41,7 @@ class PayoutIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
         )
 
 
-class PayoutOut(msgspec.Struct, rename="camel", omit_defaults=True):
+class PayoutOut(msgspec.Struct, rename="camel"):
     """A payout. ``status``: ``requested`` → ``sending`` → ``pending`` | ``otp`` → ``paid`` |
     ``failed``; ``paid`` may later become ``reversed``. ``failureCode`` says why a payout
     failed or waits."""

@@ -37,7 +37,7 @@ class PushIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     ops: Annotated[list[SyncOpIn], msgspec.Meta(max_length=MAX_OPS_PER_PUSH)]
 
 
-class OpResultOut(msgspec.Struct, rename="camel", omit_defaults=True):
+class OpResultOut(msgspec.Struct, rename="camel"):
     """``status``: ``applied`` (``result``: what the online endpoint answers), ``rejected``
     (``problem``: its ``code``, ``status`` and ``detail``), ``duplicate`` (seen before:
     ``original`` is ``applied`` or ``rejected``, with the remembered ``result`` or

@@ -23,8 +23,9 @@ def exactly(pattern: str) -> str:
 
 
 NO_NUL = exactly("[^\\x00]*")
-"""PostgreSQL text cannot hold NUL characters: refused at the edge (400), not at the
-database (500)."""
+"""PostgreSQL text cannot hold NUL characters. Every text is checked at the boundary
+(``entrypoints.http.boundary``: 422 ``nul_character``); fields using this pattern also say
+so in the OpenAPI document."""
 
 LANGUAGE_TAG = exactly("[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 LanguageTag = Annotated[

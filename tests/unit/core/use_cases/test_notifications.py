@@ -73,7 +73,8 @@ class World:
         )
 
     async def tokens(self, member: uuid.UUID) -> list[str]:
-        return [t.token for t in await ListMyPushTokens(self.uow)(self.principal(member))]
+        page = await ListMyPushTokens(self.uow)(self.principal(member))
+        return [t.token for t in page.items]
 
     async def notify(self, name: str, **payload: object) -> DomainEvent:
         event = DomainEvent(self.ids.new_id(), name, self.clock.now(), payload)
@@ -160,10 +161,31 @@ async def test_an_eleventh_device_retires_the_oldest(world: World) -> None:
     for number in range(MAX_ACTIVE_DEVICES + 1):
         world.clock.advance(seconds=1)
         await world.register(ADA, f"ExpoPushToken[{number}]")
-    tokens = await ListMyPushTokens(world.uow)(world.principal(ADA))
-    inactive = [t for t in tokens if not t.active]
-    assert [t.token for t in inactive] == ["ExpoPushToken[0]"]
-    assert inactive[0].deactivated_reason == "superseded"
+    retired = world.store.notifications.tokens["ExpoPushToken[0]"]
+    listed = await ListMyPushTokens(world.uow)(world.principal(ADA), limit=100)
+    # The retired device is no longer listed (it receives nothing); the ten newest are.
+    assert [t.token for t in listed.items] == [
+        f"ExpoPushToken[{number}]" for number in range(MAX_ACTIVE_DEVICES, 0, -1)
+    ]
+    assert all(t.active for t in listed.items)
+    assert listed.next_cursor is None
+    assert (retired.active, retired.deactivated_reason) == (False, "superseded")
+
+
+async def test_devices_are_listed_a_page_at_a_time(world: World) -> None:
+    for number in range(5):
+        world.clock.advance(seconds=1)
+        await world.register(ADA, f"ExpoPushToken[{number}]")
+    listing, seen, cursor = ListMyPushTokens(world.uow), [], None
+    while True:
+        page = await listing(world.principal(ADA), cursor=cursor, limit=2)
+        seen += [t.token for t in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [f"ExpoPushToken[{number}]" for number in range(4, -1, -1)]
+    with pytest.raises(InvalidInput):
+        await listing(world.principal(ADA), cursor="bm90LW91cnM")
 
 
 async def test_an_event_becomes_one_notification_and_one_push_per_device(world: World) -> None:

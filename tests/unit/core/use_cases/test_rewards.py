@@ -266,7 +266,11 @@ async def test_an_admin_deciding_a_clip_as_gold_pays_as_a_consensus_would():
         rewards=world.rewards,
     )
     admin = world.member(Role.ADMIN)
-    await mark(admin, clip_id, Verdict.VALID)
+    with pytest.raises(Conflict) as refused:  # pending: never decided (nor paid) by accident
+        await mark(admin, clip_id, Verdict.VALID)
+    assert refused.value.code == "clip_not_decided"
+    assert world.earned() == {}
+    await mark(admin, clip_id, Verdict.VALID, decide=True)
     await mark(admin, clip_id, Verdict.VALID)  # again: decided already, nothing more
     assert world.earned() == {
         (owner.profile_id, "clip_accepted"): CLIP_RATE,
@@ -284,7 +288,7 @@ async def test_a_gold_clip_pays_the_right_answers_when_its_shadow_settles():
         ids=world.ids,
         rules=world.rules,
         rewards=world.rewards,
-    )(admin, clip_id, Verdict.VALID)
+    )(admin, clip_id, Verdict.VALID, decide=True)
     paid_for_decision = world.earned()
     assert paid_for_decision == {(owner.profile_id, "clip_accepted"): CLIP_RATE}
     right, wrong, decider = world.member(), world.member(), world.member()
@@ -520,6 +524,18 @@ async def test_admins_add_rates_that_start_now_or_later_and_never_twice_at_once(
     with pytest.raises(PermissionDenied):
         await add(world.member(Role.MODERATOR), NewRewardRate("clip_accepted", 1, "NGN"))
     listed = await ListRewardRates(uow_factory=world.uow)(admin, kind="clip_accepted")
-    assert listed[0].rate.id == record.rate.id
+    assert listed.items[0].rate.id == record.rate.id
+    everything = await ListRewardRates(uow_factory=world.uow)(admin)
+    paged, cursor = [], None
+    while True:  # one at a time, the same rates in the same order
+        page = await ListRewardRates(uow_factory=world.uow)(admin, cursor=cursor, limit=1)
+        paged += [r.rate.id for r in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert paged == [r.rate.id for r in everything.items]
+    assert len(paged) >= 2
+    with pytest.raises(InvalidInput):
+        await ListRewardRates(uow_factory=world.uow)(admin, cursor="bm90LW91cnM")
     with pytest.raises(PermissionDenied):
         await ListRewardRates(uow_factory=world.uow)(world.member())

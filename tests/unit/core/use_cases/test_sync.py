@@ -328,7 +328,7 @@ async def test_a_gold_clip_in_a_batch_answers_and_pays_like_a_pending_one():
     world = SyncWorld()
     gold_id, _ = await world.clip()
     await MarkGold(uow_factory=world.uow, clock=world.clock, ids=world.ids, rules=world.rules)(
-        world.service, gold_id, Verdict.VALID
+        world.service, gold_id, Verdict.VALID, decide=True
     )
     offline = world.member()
     newcomer = OfflineRules()

@@ -19,6 +19,7 @@ from core.errors import Conflict, NotFound, PermissionDenied
 from core.use_cases.clips import ClipUpload, SubmitClip
 from core.use_cases.gold import MarkGold
 from core.use_cases.validation import NextQueuePage, SkipClip, SubmitVote
+from entrypoints.http.schemas.clips import ClipOut, VoteOut
 from tests.fake_clips import FakeAudioInspector, InMemoryBlobStore, fake_audio
 from tests.fakes import FakeTextScreener, FakeUnitOfWork, FixedClock, InMemoryStore, SequentialIds
 
@@ -81,7 +82,7 @@ class World:
     async def gold(self, verdict: Verdict, language: str = "yo") -> uuid.UUID:
         clip_id, _ = await self.clip(language)
         await MarkGold(uow_factory=self.uow, clock=self.clock, ids=self.ids, rules=self.rules)(
-            self.service, clip_id, verdict
+            self.service, clip_id, verdict, decide=True
         )
         return clip_id
 
@@ -262,11 +263,19 @@ async def test_newcomers_alone_reach_the_cap_as_disputed_under_dawid_skene():
     world = World(ValidationRules(policy=policy_named("dawid_skene")))
     await world.gold(Verdict.VALID)
     clip_id, _ = await world.clip()
-    statuses = [
-        (await world.vote(world.member(), clip_id, Verdict.VALID)).clip_status for _ in range(5)
-    ]
+    receipts = [await world.vote(world.member(), clip_id, Verdict.VALID) for _ in range(5)]
+    statuses = [receipt.clip_status for receipt in receipts]
     assert statuses[-1] is ClipStatus.DISPUTED
     assert set(statuses[:-1]) == {ClipStatus.PENDING}
+    # The last vote ended consensus but decided nothing: the answer must not say decided
+    # next to a disputed status (issue 16), and the clip has no decision time.
+    assert receipts[-1].decided_now
+    assert not receipts[-1].decided
+    assert not any(receipt.decided for receipt in receipts)
+    clip = world.store.clips.clips[clip_id]
+    shown = ClipOut.of(clip, details=True)
+    assert (shown.status, shown.decided_at) == ("disputed", None)
+    assert VoteOut.of(receipts[-1]).decided is False
 
 
 async def test_the_queue_records_what_it_serves_and_mixes_in_gold():
