@@ -43,8 +43,10 @@ MAX_REASON_LENGTH = 100
 # -- errors --------------------------------------------------------------------------------
 
 
-class IdempotencyKeyRequired(InvalidInput):
-    """``POST /monetization/payout`` needs an ``Idempotency-Key`` header."""
+class IdempotencyKeyRequired(DomainError):
+    """``POST /monetization/payout`` needs an ``Idempotency-Key`` header: a request that cannot
+    be processed as sent, 400 at the HTTP edge (the IETF Idempotency-Key header draft's
+    status; the fallback for a ``DomainError`` no class maps)."""
 
     code = "idempotency_key_required"
 

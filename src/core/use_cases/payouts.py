@@ -64,7 +64,7 @@ def as_recorded(payout: Payout) -> Payout:
 class RequestPayout:
     """A member withdraws part of their available balance.
 
-    Rules: an ``Idempotency-Key`` is required (422 ``idempotency_key_required`` without);
+    Rules: an ``Idempotency-Key`` is required (400 ``idempotency_key_required`` without);
     keys belong to the member and are kept as long as the payout; the same key with the same
     body answers the recorded payout again, with another body 422
     ``idempotency_key_reused``, and while the first request is still running 409

@@ -96,6 +96,15 @@ class InputProblem(ProblemException):
         self.invalid_params = invalid_params
 
 
+class MalformedRequest(InputProblem):
+    """400: the request cannot be read as the operation needs it — a body that is not JSON,
+    JSON nested too deeply — before any of its values could be judged (those are 422)."""
+
+    def __init__(self, code: str, detail: str, title: str | None = None) -> None:
+        super().__init__(code, detail, title=title)
+        self.status_code = 400
+
+
 class TooManyRequests(HTTPException):
     status_code = 429
 
@@ -198,7 +207,7 @@ def on_validation_error(
         code = "invalid_cursor"  # the same code whether the pattern or the decoding refused it
     return problem_response(
         request,
-        status=422,
+        status=400 if malformed else 422,
         code=code,
         title="Malformed request body" if malformed else "Request validation failed",
         detail=_clean_detail(error.detail),
@@ -238,8 +247,8 @@ def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Resp
         detail = _body_limit_detail(request)
     elif status == 400 and not isinstance(error, ProblemException):
         # Litestar's own refusals of unreadable input (a bad Content-Length, a multipart
-        # body without its boundary …) follow the same convention as every other input error.
-        status, code, title = 422, "malformed_request", "Malformed request"
+        # body without its boundary …): 400, as every request that cannot be read.
+        code, title = "malformed_request", "Malformed request"
     return problem_response(
         request,
         status=status,

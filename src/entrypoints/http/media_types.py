@@ -18,7 +18,7 @@ from entrypoints.http.boundary import (
     refuse_nul_in_query_and_path,
     refuse_unknown_query_parameters,
 )
-from entrypoints.http.errors import InputProblem
+from entrypoints.http.errors import MalformedRequest
 from entrypoints.http.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 
 JSON_TYPES = ("application/json",)
@@ -52,7 +52,7 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
 
 async def _refuse_deep_nesting(request: Request[Any, Any, Any]) -> None:
     if nested_deeper_than(await request.body()):
-        raise InputProblem(
+        raise MalformedRequest(
             "json_too_deep",
             f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
             title="JSON nested too deeply",
@@ -78,12 +78,12 @@ async def _require_exact_types(request: Request[Any, Any, Any], data: Any) -> No
     as ``15``); the OpenAPI document promises JSON Schema's types, so the body is checked
     strictly first — msgspec, microseconds, on a body already known to nest at most
     ``MAX_JSON_DEPTH`` deep — and anything else is 422 ``validation_failed``, naming the
-    field. A body that is not JSON is 422 ``malformed_body``; a NUL character in any string
+    field. A body that is not JSON is 400 ``malformed_body``; a NUL character in any string
     or key is 422 ``nul_character``."""
     try:
         document = msgspec.json.decode(await request.body())
     except msgspec.DecodeError as error:
-        raise InputProblem(
+        raise MalformedRequest(
             "malformed_body",
             f"The body is not valid JSON: {error}",
             title="Malformed request body",

@@ -14,11 +14,12 @@ from litestar.static_files import create_static_files_router
 from entrypoints.http.errors import HTTP_CODES
 from entrypoints.http.schemas.problem import PROBLEM_MEDIA_TYPE, Problem
 
-# Every operation can answer these: no or bad token (401), not allowed (403), the server's
-# deadlines and limits (408, 413, 431), a body of another media type (415), anything wrong
-# with the input — unknown query parameter, malformed path parameter, bad JSON, NUL
-# character (422), the write limit (429), a fault (500), a dependency down (503).
-COMMON_PROBLEMS = (401, 403, 408, 413, 415, 422, 429, 431, 500, 503)
+# Every operation can answer these: a request that cannot be read — a body that is not
+# JSON or nests too deeply, a body that cannot be framed (400), no or bad token (401), not
+# allowed (403), the server's deadlines and limits (408, 413, 431), a body of another media
+# type (415), any wrong value — unknown query parameter, malformed path parameter, mistyped
+# field, NUL character (422), the write limit (429), a fault (500), a dependency down (503).
+COMMON_PROBLEMS = (400, 401, 403, 408, 413, 415, 422, 429, 431, 500, 503)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
@@ -69,9 +70,11 @@ def openapi_config(version: str) -> OpenAPIConfig:
         description=(
             "Voice clips, validation consensus, earnings and payouts. Authenticate with a "
             "Supabase Auth JWT (`Authorization: Bearer …`). Errors are RFC 9457 "
-            "problem+json documents with a stable `code`; anything wrong with the input "
+            "problem+json documents with a stable `code`; any wrong value in the input "
             "(body, query, path, an undeclared query parameter, a cursor this server did not "
-            "make, a NUL character in text) is 422 with `invalidParams` naming the fields. "
+            "make, a NUL character in text) is 422 with `invalidParams` naming the fields; a "
+            "request that cannot be read (a body that is not JSON or nests too deeply, a "
+            "missing Idempotency-Key) is 400. "
             "Responses carry every field of their schema, `null` when it has no value. "
             "Lists are pages: `limit` and an opaque `cursor` (`nextCursor` of the previous "
             "page, null on the last)."

@@ -4,7 +4,8 @@ it — a malformed UUID in the path, a bad integer in the query, a cursor this s
 make, a query parameter the endpoint does not declare, a body that is not JSON, a
 wrong-typed body field, a NUL character in a text field or query value — the answer is 422
 ``application/problem+json`` of the same shape, with the kind's ``code`` and the offending
-field in ``invalidParams``. New endpoints are covered without touching this file."""
+field in ``invalidParams`` (a body that cannot be read at all — not JSON — is 400 of the
+same shape). New endpoints are covered without touching this file."""
 
 from __future__ import annotations
 
@@ -128,12 +129,14 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def assert_input_problem(response, code: str, field: str | None = None, *, where: str) -> None:
-    assert response.status_code == 422, (where, response.status_code, response.text)
+def assert_input_problem(
+    response, code: str, field: str | None = None, *, where: str, status: int = 422
+) -> None:
+    assert response.status_code == status, (where, response.status_code, response.text)
     assert response.headers["content-type"].startswith(PROBLEM), where
     body = response.json()
     assert body.keys() >= PROBLEM_MEMBERS, (where, body)
-    assert (body["status"], body["code"]) == (422, code), (where, body)
+    assert (body["status"], body["code"]) == (status, code), (where, body)
     assert body["type"] == f"urn:problem:chorus:{code}", where
     assert body["requestId"], where
     assert body["instance"], where
@@ -225,7 +228,7 @@ async def test_a_cursor_we_did_not_make_is_422_invalid_cursor(api):
     assert checked >= 8
 
 
-async def test_a_body_that_is_not_json_is_422_malformed_body(api):
+async def test_a_body_that_is_not_json_is_400_malformed_body(api):
     client, headers, document = api
     for op in operations(document):
         if json_body_schema(document, op) is None:
@@ -237,7 +240,7 @@ async def test_a_body_that_is_not_json_is_422_malformed_body(api):
                 content=body,
                 headers={**headers, "Content-Type": "application/json"},
             )
-            assert_input_problem(response, "malformed_body", where=f"{op} {body!r}")
+            assert_input_problem(response, "malformed_body", where=f"{op} {body!r}", status=400)
 
 
 def body_fields(document: dict[str, Any], op: Operation) -> dict[str, dict[str, Any]]:

@@ -48,13 +48,13 @@ async def test_ready_is_503_when_migrations_are_behind(client, engine):
                 )
 
 
-async def test_malformed_json_is_422(client):
+async def test_malformed_json_is_400(client):
     response = await client.patch(
         "/me",
         content=b'{"displayName": ',
         headers={**member_headers(), "Content-Type": "application/json"},
     )
-    assert_problem(response, 422, "malformed_body")
+    assert_problem(response, 400, "malformed_body")
 
 
 async def test_unknown_and_mistyped_fields_are_422_with_the_field_named(client):

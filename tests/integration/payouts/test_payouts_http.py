@@ -28,7 +28,7 @@ async def test_request_send_webhook_settles_once(client, container, paystack_ser
     other = await member.pay_out(30_000, "key-1")
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
     missing = await member.pay_out(40_000, None)
-    assert (missing.status_code, missing.json()["code"]) == (422, "idempotency_key_required")
+    assert (missing.status_code, missing.json()["code"]) == (400, "idempotency_key_required")
     assert (await member.balance())["onHoldMinor"] == 40_000
 
     status = await container.send_payout().advance(uuid.UUID(payout["id"]))

@@ -1,5 +1,5 @@
 """A check schemathesis loads (``SCHEMATHESIS_HOOKS``) for Chorus's error convention: every
-input error is 422 (docs/api.md), so the status alone no longer tells a refusal *by the
+value error is 422 (docs/api.md), so the status alone no longer tells a refusal *by the
 schema's own rules* from one by a rule the schema cannot state. Schema-valid requests
 (schemathesis's positive mode) may meet the latter (a cursor this server did not make, a NUL
 character, bytes that are not audio), never the former."""
