@@ -278,4 +278,4 @@ async def test_a_rate_body_that_is_not_json_is_refused(client, engine):
     broken = await client.post(
         "/monetization/rates", content=b"{", headers={**admin, "content-type": "application/json"}
     )
-    assert_problem(broken, 422)
+    assert_problem(broken, 400, "malformed_body")
