@@ -229,7 +229,9 @@ async def explain(url: str) -> str:
     captured: list[str] = []
 
     class Capture:
-        async def execute(self, statement):  # the queue adapter's only call
+        async def execute(self, statement, parameters=None):  # the queue adapter's only call
+            if parameters:  # a statement built once, with bound parameters
+                statement = statement.params(parameters)
             compiled = statement.compile(
                 dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
             )
