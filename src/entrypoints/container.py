@@ -19,7 +19,7 @@ from adapters.postgres.profiles import PostgresProfileLookup
 from adapters.postgres.push_deliveries import PostgresPushDeliveryQueue
 from adapters.postgres.scheduled_tasks import PostgresTaskSchedule
 from adapters.postgres.sync_feed import PostgresChangeFeed
-from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.postgres.unit_of_work import PostgresAutocommitUnitOfWork, PostgresUnitOfWork
 from adapters.system import RandomIdGenerator, SystemClock, SystemRandom
 from core.use_cases.analytics import CaptureAnalyticsEvent
 from core.use_cases.badges import (
@@ -165,6 +165,8 @@ class Container(containers.DeclarativeContainer):
     write_rate_limiter = providers.Singleton(make_write_rate_limiter, settings, engine)
 
     unit_of_work = providers.Factory(PostgresUnitOfWork, engine=engine)
+    # The queue reads, then records what it served with one INSERT: no transaction needed.
+    autocommit_unit_of_work = providers.Factory(PostgresAutocommitUnitOfWork, engine=engine)
     # Screening of what members write (docs/moderation.md): rules, or a service in front.
     screener = providers.Singleton(make_screener, settings)
 
@@ -212,7 +214,7 @@ class Container(containers.DeclarativeContainer):
     skip_clip = providers.Factory(SkipClip, uow_factory=unit_of_work.provider, clock=clock)
     next_queue_page = providers.Factory(
         NextQueuePage,
-        uow_factory=unit_of_work.provider,
+        uow_factory=autocommit_unit_of_work.provider,
         clock=clock,
         ids=ids,
         random=randomness,

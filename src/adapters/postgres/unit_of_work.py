@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -10,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from adapters.postgres.errors import is_unavailable, storage_errors, unavailable
 from adapters.postgres.outbox import write_events
-from adapters.postgres.shared_connection import SharedConnection, shared_connection_for
+from adapters.postgres.shared_connection import (
+    SharedConnection,
+    autocommit_connection,
+    shared_connection_for,
+)
 from core.domain.events import DomainEvent
 
 if TYPE_CHECKING:
@@ -258,3 +263,53 @@ class PostgresSavepoint(PostgresUnitOfWork):
             await self._nested.rollback()
         self._nested = None
         self._events.clear()
+
+
+class PostgresAutocommitUnitOfWork(PostgresUnitOfWork):
+    """A unit of work whose statements each commit on their own: no BEGIN and COMMIT round
+    trips (two of the queue's six per request).
+
+    Only for use cases that write at most one statement, or several that need no atomicity
+    among them — the queue page reads, then records what it served with one INSERT. Recording
+    an event is refused (it could not be written with the change it describes), and so are
+    ``rollback`` and savepoints; ``commit`` has nothing left to do."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._scope: contextlib.AbstractAsyncContextManager[AsyncConnection] | None = None
+
+    async def __aenter__(self) -> Self:
+        scope = autocommit_connection(self._engine)
+        async with storage_errors():
+            self._connection = await scope.__aenter__()
+        self._scope = scope
+        self._open_repositories(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        scope, self._scope, self._connection = self._scope, None, None
+        try:
+            if scope is not None:
+                await scope.__aexit__(exc_type, exc, tb)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+        if exc is not None and is_unavailable(exc):
+            raise unavailable() from exc
+
+    def record(self, event: DomainEvent) -> None:
+        raise RuntimeError("An autocommit unit of work cannot write events with its changes.")
+
+    async def commit(self) -> None:
+        """Every statement has committed already."""
+
+    async def rollback(self) -> None:
+        raise RuntimeError("An autocommit unit of work has nothing to roll back.")
+
+    def savepoint(self) -> PostgresSavepoint:
+        raise RuntimeError("An autocommit unit of work has no transaction to nest in.")

@@ -21,7 +21,7 @@ from adapters.postgres.shared_connection import (
     autocommit_connection,
     one_connection_per_request,
 )
-from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.postgres.unit_of_work import PostgresAutocommitUnitOfWork, PostgresUnitOfWork
 from tests.tokens import member_headers
 
 BACKEND_PID = sa.text("SELECT pg_backend_pid()")
@@ -177,4 +177,38 @@ async def test_tasks_started_inside_the_scope_check_out_their_own_connections(
         pids = await asyncio.gather(*(backend_of_a_unit_of_work() for _ in range(3)))
         assert len(set(pids)) == 3
         assert own_pid not in pids
+    assert engine.pool.checkedout() == 0
+
+
+async def test_an_autocommit_unit_of_work_runs_each_statement_on_its_own(
+    engine: AsyncEngine,
+) -> None:
+    for scope in (one_connection_per_request(engine), contextlib.nullcontext()):
+        member = uuid.uuid4()
+        async with scope:
+            async with PostgresAutocommitUnitOfWork(engine) as uow:
+                await uow.connection.execute(PROFILE_INSERT, {"id": member})
+                assert not await in_transaction(uow.connection)
+                with pytest.raises(RuntimeError):
+                    uow.record(object())  # type: ignore[arg-type]
+                with pytest.raises(RuntimeError):
+                    uow.savepoint()
+                # no commit: the INSERT committed on its own
+            async with PostgresUnitOfWork(engine) as after:
+                assert await after.profiles.get(member) is not None
+                assert await in_transaction(after.connection)
+    assert engine.pool.checkedout() == 0
+
+
+async def test_an_autocommit_unit_of_work_gives_the_shared_connection_back_after_an_error(
+    engine: AsyncEngine,
+) -> None:
+    async with one_connection_per_request(engine):
+        with pytest.raises(sa.exc.ProgrammingError):
+            async with PostgresAutocommitUnitOfWork(engine) as uow:
+                await uow.connection.execute(sa.text("SELECT * FROM no_such_table"))
+        async with PostgresUnitOfWork(engine) as after:
+            await after.connection.execute(BACKEND_PID)
+            assert await in_transaction(after.connection)
+            assert engine.pool.checkedout() == 1
     assert engine.pool.checkedout() == 0
