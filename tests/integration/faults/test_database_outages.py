@@ -33,7 +33,7 @@ async def inflict(cluster: Cluster, fault: str) -> float:
 async def test_votes_through_a_database_fault(cluster: Cluster, fault_url: str, fault: str) -> None:
     settings = fault_settings(fault_url)
     async with serving(settings) as base_url:
-        world = await build_world(base_url, clips=20, validators=6)
+        world = await build_world(base_url, clips=40, validators=6)
         report, database_up = await votes_through(
             [base_url], vote_plan(world, 3), lambda: inflict(cluster, fault),
             concurrency=6, lead=0.3, finish_within=30,

@@ -67,7 +67,7 @@ async def test_a_killed_api_server_loses_no_acknowledged_vote(
     first = ServerProcess(env, tmp_path / "server.log")
     processes.append(first)
     await first.ready()
-    world = await build_world(first.base_url, clips=20, validators=6)
+    world = await build_world(first.base_url, clips=40, validators=6)
 
     async def kill_and_restart() -> float:
         first.kill()
@@ -97,7 +97,7 @@ async def test_a_killed_worker_is_replaced_and_its_successor_rides_out_a_databas
     second = ChorusProcess(["worker"], env, tmp_path / "second.log")
     processes += [first, second]
     async with serving(settings) as base_url:
-        world = await build_world(base_url, clips=20, validators=6)
+        world = await build_world(base_url, clips=40, validators=6)
         plan = vote_plan(world, 3)
         half = len(plan) // 2
         await first.logged("worker_started")

@@ -10,6 +10,7 @@ are late. Every response is kept with the time it was sent, so a run can say how
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
@@ -50,6 +51,13 @@ class Sent:
 @dataclass
 class LoadReport:
     sent: list[Sent] = field(default_factory=list)
+    # Set once this many answers were recorded (``votes_through`` strikes on it).
+    milestone: tuple[int, asyncio.Event] | None = None
+
+    def record(self, item: Sent) -> None:
+        self.sent.append(item)
+        if self.milestone is not None and len(self.sent) >= self.milestone[0]:
+            self.milestone[1].set()
 
     @property
     def statuses(self) -> Counter[int]:
@@ -127,12 +135,13 @@ async def drive_votes(
     concurrency: int,
     stop: asyncio.Event,
     seed: int = 11,
+    report: LoadReport | None = None,
 ) -> LoadReport:
     """Send the planned votes, ``concurrency`` at a time, spread over ``base_urls``, until
     all were answered or ``stop`` is set. As the app does, a vote that got no answer or a
     5xx is sent again a little later (its first outcome may be unknown: it may have been
     stored, and the retry then finds it, 409)."""
-    report = LoadReport()
+    report = report if report is not None else LoadReport()
     queue: asyncio.Queue[tuple[uuid.UUID, str]] = asyncio.Queue()
     for item in plan:
         queue.put_nowait(item)
@@ -158,7 +167,7 @@ async def drive_votes(
                 status, retry_after = 0, None
             else:
                 status, retry_after = response.status_code, response.headers.get("retry-after")
-            report.sent.append(Sent(started, status, validator, clip, retry_after))
+            report.record(Sent(started, status, validator, clip, retry_after))
             if status == 0 or status >= 500:
                 queue.put_nowait((validator, clip))
                 await asyncio.sleep(RETRY_PAUSE)
@@ -181,12 +190,19 @@ async def votes_through(
     lead: float,
     finish_within: float,
 ) -> tuple[LoadReport, float]:
-    """Drive ``plan`` and, after ``lead`` seconds of it, ``strike``; return the load's report
-    and the time ``strike`` returned (when what it broke was back)."""
+    """Drive ``plan`` and, after ``lead`` seconds of it or once a quarter of it was answered
+    (whichever comes first: on a fast machine a fixed lead could leave too little of the
+    plan for the fault to meet), ``strike``; return the load's report and the time
+    ``strike`` returned (when what it broke was back)."""
     stop = asyncio.Event()
-    load = asyncio.create_task(drive_votes(base_urls, plan, concurrency=concurrency, stop=stop))
+    quarter_answered = asyncio.Event()
+    progress = LoadReport(milestone=(max(1, len(plan) // 4), quarter_answered))
+    load = asyncio.create_task(
+        drive_votes(base_urls, plan, concurrency=concurrency, stop=stop, report=progress)
+    )
     try:
-        await asyncio.sleep(lead)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(quarter_answered.wait(), timeout=lead)
         if load.done():
             raise AssertionError("the load ended before the fault struck: make the plan longer")
         back = await strike()
