@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 import uuid
@@ -26,16 +25,16 @@ from entrypoints.container import Container
 from tests.contracts.paystack_server import PaystackContractServer
 from tests.integration.payouts.conftest import count, member_with_money
 from tests.integration.worker.support import eventually
-from tests.integration.worker.test_worker_crash import WorkerProcess
+from tests.processes import WorkerProcess, chorus_env, processes
+
+__all__ = ["processes"]  # the fixture, re-exported for pytest
 
 STATUS = "SELECT count(*) FROM payouts WHERE status = :status"
 
 
 def worker_env(database_url: str, paystack: PaystackContractServer, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHORUS_", "POSTHOG_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        CHORUS_ENV="test",
+    return chorus_env(
+        database_url,
         PAYSTACK_SECRET_KEY=paystack.secret_key,
         CHORUS_PAYSTACK_API_BASE=paystack.base_url,
         CHORUS_PAYOUT_PROVIDER="paystack",
@@ -47,16 +46,6 @@ def worker_env(database_url: str, paystack: PaystackContractServer, **extra: str
         CHORUS_WORKER_SHUTDOWN_SECONDS="5",
         **extra,
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
-
-
-@pytest.fixture
-def processes():
-    started: list[WorkerProcess] = []
-    yield started
-    for process in started:
-        process.kill_if_running()
 
 
 async def test_sigkill_after_the_request_reached_paystack_pays_once(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.processes import chorus_env
 
 
 def free_port() -> int:
@@ -23,10 +24,7 @@ class ServedChorus:
     def __init__(self, database_url: str, log: Path, **settings: str) -> None:
         self.port = free_port()
         self.log = log
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CHORUS_", "POSTHOG_"))}
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        env.update(DATABASE_URL=database_url, CHORUS_ENV="test", CHORUS_WORKERS="1")
-        env.update(settings)
+        env = chorus_env(database_url, **{"CHORUS_WORKERS": "1", **settings})
         self._log_file = log.open("wb")
         chorus = Path(sys.executable).with_name("chorus")
         self.process = subprocess.Popen(

@@ -5,14 +5,10 @@ twice (counted at the Expo contract server). Then SIGTERM stops the second worke
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import subprocess
-import sys
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,8 +23,9 @@ from tests.integration.worker.support import (
     rows,
     scalar,
 )
+from tests.processes import WorkerProcess, chorus_env, processes
 
-__all__ = ["expo_server"]  # the fixture, re-exported for pytest
+__all__ = ["expo_server", "processes"]  # the fixtures, re-exported for pytest
 
 MEMBERS = 40
 DEVICES = 2  # per member
@@ -41,42 +38,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class WorkerProcess:
-    def __init__(self, env: dict[str, str], log: Path, *extra: str) -> None:
-        chorus = Path(sys.executable).with_name("chorus")
-        self.log = log
-        self._log_file = log.open("wb")
-        self.process = subprocess.Popen(
-            [str(chorus), "worker", *extra],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log_file,
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def finish(self, signum: int, timeout: float = 15) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self._log_file.close()
-
-    def kill_if_running(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log_file.close()
-
-
 @pytest.fixture
 def worker_env(database_url: str, expo_server: ExpoContractServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHORUS_", "POSTHOG_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        CHORUS_ENV="test",
+    return chorus_env(
+        database_url,
         CHORUS_EXPO_PUSH_URL=expo_server.base_url,
         CHORUS_WORKER_POLL_SECONDS="0.02",
         CHORUS_WORKER_LEASE_SECONDS="2",
@@ -87,16 +52,6 @@ def worker_env(database_url: str, expo_server: ExpoContractServer) -> dict[str, 
         CHORUS_WORKER_RECEIPT_DELAY_SECONDS="3600",
         CHORUS_WORKER_SHUTDOWN_SECONDS="10",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
-
-
-@pytest.fixture
-def processes() -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
-    yield started
-    for process in started:
-        process.kill_if_running()
 
 
 async def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
