@@ -83,7 +83,8 @@ class ProblemException(HTTPException):
 
 
 class InputProblem(ProblemException):
-    """422: what the client sent is refused at the edge; ``invalid_params`` names the fields."""
+    """422: what the client sent is refused at the edge; ``invalid_params`` names the fields.
+    400 (``status``) when the request cannot be read at all (docs/api.md)."""
 
     def __init__(
         self,
@@ -91,18 +92,10 @@ class InputProblem(ProblemException):
         detail: str,
         invalid_params: list[InvalidParam] | None = None,
         title: str | None = None,
+        status: int = 422,
     ) -> None:
-        super().__init__(422, code, detail, title=title)
+        super().__init__(status, code, detail, title=title)
         self.invalid_params = invalid_params
-
-
-class MalformedRequest(InputProblem):
-    """400: the request cannot be read as the operation needs it — a body that is not JSON,
-    JSON nested too deeply — before any of its values could be judged (those are 422)."""
-
-    def __init__(self, code: str, detail: str, title: str | None = None) -> None:
-        super().__init__(code, detail, title=title)
-        self.status_code = 400
 
 
 class TooManyRequests(HTTPException):

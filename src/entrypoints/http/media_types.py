@@ -18,7 +18,7 @@ from entrypoints.http.boundary import (
     refuse_nul_in_query_and_path,
     refuse_unknown_query_parameters,
 )
-from entrypoints.http.errors import MalformedRequest
+from entrypoints.http.errors import InputProblem
 from entrypoints.http.json_depth import MAX_JSON_DEPTH, nested_deeper_than
 
 JSON_TYPES = ("application/json",)
@@ -52,10 +52,11 @@ async def require_declared_media_type(request: Request[Any, Any, Any]) -> None:
 
 async def _refuse_deep_nesting(request: Request[Any, Any, Any]) -> None:
     if nested_deeper_than(await request.body()):
-        raise MalformedRequest(
+        raise InputProblem(
             "json_too_deep",
             f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
             title="JSON nested too deeply",
+            status=400,
         )
 
 
@@ -83,10 +84,11 @@ async def _require_exact_types(request: Request[Any, Any, Any], data: Any) -> No
     try:
         document = msgspec.json.decode(await request.body())
     except msgspec.DecodeError as error:
-        raise MalformedRequest(
+        raise InputProblem(
             "malformed_body",
             f"The body is not valid JSON: {error}",
             title="Malformed request body",
+            status=400,
         ) from None
     refuse_nul_in_json(document)
     if not isinstance(data.annotation, type) or not issubclass(data.annotation, msgspec.Struct):
